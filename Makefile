@@ -1,0 +1,62 @@
+# Regularization course kit. `make help` lists the targets.
+# A fresh machine needs only python3 (>= 3.10) and make: the first target that
+# needs it creates .venv and installs the kit and its tools from PyPI.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+PORT   ?= 8888
+COURSE := autograder
+PYTEST := $(BIN)/python -m pytest
+
+.DEFAULT_GOAL := help
+.PHONY: help install lab test lint format check bench bench-grading release autograde \
+        feedback grades explore test-lowest clean
+
+help: ## List the targets with one line each
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP) ## Create .venv and install the kit with its tools
+
+lab: $(STAMP) ## Open the student notebook in JupyterLab on 127.0.0.1 (token auth on)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(CURDIR) \
+	  $(if $(wildcard notebooks/Regularization.ipynb),notebooks/Regularization.ipynb,notebooks/)
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint ## The whole suite: ruff, pytest (packages, notebooks via nbval, nbgrader, browser)
+	$(PYTEST) -n $(JOBS) tests
+
+check: test ## Alias of test
+
+bench: $(STAMP) ## Benchmarks: training loop vs yardstick, helper timings (medians)
+	$(BIN)/python -m benchmarks
+
+release: $(STAMP) ## Generate the student notebook from the instructor source
+	$(BIN)/python -m autograder.tools release
+
+autograde: $(STAMP) ## Grade autograder/submitted/* (JOBS=N in parallel)
+	$(BIN)/python -m autograder.tools autograde --jobs $(JOBS)
+
+feedback: $(STAMP) ## Write HTML feedback for every graded student
+	$(BIN)/python -m autograder.tools feedback
+
+grades: $(STAMP) ## Export grades.csv with a column per graded function
+	$(BIN)/python -m autograder.tools grades
+
+clean: ## Remove build leftovers (keeps .venv)
+	rm -rf build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,184 @@
+"""Every figure of the assignment notebook, drawn by code.
+
+Each function takes an optional matplotlib ``ax`` so that the explorer can
+draw into its own Agg figures; without one it draws on ``plt.gca()``.
+No maths lives here beyond evaluating a model on a grid.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Circle, Rectangle
+
+#: Field area the assignment zooms into: ``axes.set_xlim([-0.75, 0.40])`` etc.
+FIELD_XLIM = (-0.75, 0.40)
+FIELD_YLIM = (-0.75, 0.65)
+
+_GRID_POINTS = 300  # per axis: smooth boundaries, ~0.1 s per plot
+
+
+def _labels(y) -> np.ndarray:
+    return np.asarray(y).ravel()
+
+
+def draw_points(ax, X, y, *, marker="o", size=40, edgecolor="none", label=None):
+    """Scatter the columns of X (2, m), coloured by 0/1 label (red 0, blue 1)."""
+    return ax.scatter(
+        X[0], X[1], c=_labels(y), s=size, cmap=plt.cm.Spectral, vmin=0, vmax=1,
+        marker=marker, edgecolors=edgecolor, label=label,
+    )  # fmt: skip
+
+
+def grid_over(ax, X, margin: float = 0.1, points: int = _GRID_POINTS):
+    """Return a meshgrid covering the axes' fixed limits, or the data plus a margin."""
+    if ax.get_autoscalex_on():
+        x_lo, x_hi = X[0].min() - margin, X[0].max() + margin
+    else:
+        x_lo, x_hi = ax.get_xlim()
+    if ax.get_autoscaley_on():
+        y_lo, y_hi = X[1].min() - margin, X[1].max() + margin
+    else:
+        y_lo, y_hi = ax.get_ylim()
+    return np.meshgrid(np.linspace(x_lo, x_hi, points), np.linspace(y_lo, y_hi, points))
+
+
+def draw_decision_boundary(ax, model, X, y, *, show_points=True):
+    """Shade where ``model`` (rows of (x1, x2) -> 0/1) says blue or red, then draw the points.
+
+    Limits the caller fixed beforehand (``set_xlim``/``set_ylim``) are kept:
+    the grid is laid over them rather than over the whole data.
+    """
+    xx, yy = grid_over(ax, X)
+    decisions = np.asarray(model(np.c_[xx.ravel(), yy.ravel()]), dtype=float)
+    ax.contourf(xx, yy, decisions.reshape(xx.shape), levels=[-0.5, 0.5, 1.5],
+                cmap=plt.cm.Spectral, vmin=0, vmax=1, alpha=0.8)  # fmt: skip
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    if show_points:
+        draw_points(ax, X, y, edgecolor="k")
+    return ax
+
+
+def plot_decision_boundary(model, X, y):
+    """The assignment's call: draw the boundary of ``model`` on the current axes and show it.
+
+    ``model`` maps an (N, 2) array of points to N decisions, e.g.
+    ``lambda x: predict_dec(parameters, x.T)``. Used in sections 1-3.
+    """
+    draw_decision_boundary(plt.gca(), model, X, y)
+    plt.show()
+
+
+def plot_dataset(X, y, title="The football data: where the ball was headed"):
+    """Scatter the training points on the field area (notebook section "The dataset")."""
+    ax = plt.gca()
+    draw_points(ax, X, y, edgecolor="k")
+    ax.set_xlim(FIELD_XLIM)
+    ax.set_ylim(FIELD_YLIM)
+    ax.set_xlabel("x1 (along the field)")
+    ax.set_ylabel("x2 (across the field)")
+    ax.set_title(title)
+    plt.show()
+
+
+def plot_football_field(X, y):
+    """A pitch seen from above with the headers on it: blue where France won the ball.
+
+    The goalkeeper kicks from the goal on the left; the data live in the
+    half he kicks into. Used in the notebook's problem statement.
+    """
+    fig, ax = plt.subplots(figsize=(8, 5))
+    left, right, bottom, top = -1.6, 1.6, -1.0, 1.0
+    ax.add_patch(Rectangle((left - 0.1, bottom - 0.1), right - left + 0.2, top - bottom + 0.2,
+                           color="#3f8f3f", zorder=0))  # fmt: skip
+    line = {"color": "white", "linewidth": 2, "fill": False, "zorder": 1}
+    ax.add_patch(Rectangle((left, bottom), right - left, top - bottom, **line))
+    ax.plot([0, 0], [bottom, top], color="white", linewidth=2, zorder=1)
+    ax.add_patch(Circle((0, 0), 0.25, **line))
+    for side, sign in ((left, 1), (right, -1)):
+        ax.add_patch(Rectangle((side, -0.45) if sign > 0 else (side - 0.45, -0.45),
+                               0.45, 0.9, **line))  # fmt: skip
+        ax.add_patch(Rectangle((side, -0.15) if sign > 0 else (side - 0.15, -0.15),
+                               0.15, 0.3, **line))  # fmt: skip
+    ax.plot([left - 0.06] * 2, [-0.12, 0.12], color="white", linewidth=5, zorder=1)
+    ax.scatter([left + 0.08], [0], s=160, marker="^", color="gold", edgecolors="k",
+               zorder=3, label="French goalkeeper")  # fmt: skip
+    ax.annotate("kick", xy=(-0.9, 0.15), xytext=(left + 0.12, 0.05), color="gold",
+                arrowprops={"arrowstyle": "->", "color": "gold", "lw": 2})  # fmt: skip
+    points = draw_points(ax, X, y, size=18, edgecolor="k")
+    points.set_zorder(2)
+    ax.set_xlim(left - 0.1, right + 0.1)
+    ax.set_ylim(bottom - 0.1, top + 0.1)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title("Headers after the goalkeeper's kick: blue = French player, red = opponent")
+    ax.legend(loc="lower right", fontsize=8)
+    plt.show()
+
+
+def plot_costs(costs, learning_rate, ax=None):
+    """The cost recorded every 1000 iterations, with the assignment's labels."""
+    ax = ax or plt.gca()
+    ax.plot(costs)
+    ax.set_ylabel("cost")
+    ax.set_xlabel("iterations (x1,000)")
+    ax.set_title(f"Learning rate = {learning_rate}")
+    if ax is plt.gca():
+        plt.show()
+
+
+def plot_weight_norms(models: dict):
+    """Bar chart of ||W1||, ||W2||, ||W3|| (Frobenius) for each named trained model."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    names = list(models)
+    layers = ("W1", "W2", "W3")
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        norms = [np.linalg.norm(models[name][key]) for key in layers]
+        bars = ax.bar(np.arange(3) + k * width, norms, width, label=name)
+        ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.set_xticks(np.arange(3) + width * (len(names) - 1) / 2, layers)
+    ax.set_ylabel("Frobenius norm")
+    ax.set_title("Weight size after training")
+    ax.legend()
+    plt.show()
+
+
+def plot_dropout_network(masks_by_iteration: dict, layer_sizes=(2, 20, 3, 1)):
+    """Draw the network once per iteration, crossing out the hidden units whose mask is 0.
+
+    ``masks_by_iteration`` maps a label such as "iteration 1" to (D1, D2), the
+    boolean masks of hidden layers 1 and 2 for one example.
+    """
+    n_panels = len(masks_by_iteration)
+    fig, axes = plt.subplots(1, n_panels, figsize=(5 * n_panels, 5), squeeze=False)
+    for ax, (label, (D1, D2)) in zip(axes[0], masks_by_iteration.items(), strict=True):
+        keep = [np.ones(layer_sizes[0], bool), np.ravel(D1), np.ravel(D2),
+                np.ones(layer_sizes[-1], bool)]  # fmt: skip
+        positions = [
+            [(x, (n - 1) / 2 - j) for j in range(n)]
+            for x, n in zip((0, 1, 2, 3), layer_sizes, strict=True)
+        ]
+        scale = max(layer_sizes) / 2
+        for layer in range(3):
+            for a, (xa, ya) in enumerate(positions[layer]):
+                for b, (xb, yb) in enumerate(positions[layer + 1]):
+                    alive = keep[layer][a] and keep[layer + 1][b]
+                    ax.plot([xa, xb], [ya / scale, yb / scale], lw=0.4 if alive else 0.2,
+                            color="0.55" if alive else "0.9", zorder=0)  # fmt: skip
+        for layer, column in enumerate(positions):
+            for j, (x, y) in enumerate(column):
+                kept = keep[layer][j]
+                ax.scatter(x, y / scale, s=70, zorder=2, edgecolors="k",
+                           color="#4c72b0" if kept else "white")  # fmt: skip
+                if not kept:
+                    ax.plot(x, y / scale, marker="x", color="crimson", markersize=10, mew=2,
+                            zorder=3)  # fmt: skip
+        dropped = int((~keep[1]).sum() + (~keep[2]).sum())
+        ax.set_title(f"{label}: {dropped} hidden units dropped")
+        ax.set_xticks(range(4), ["input", "hidden 1", "hidden 2", "output"])
+        ax.set_yticks([])
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+    plt.show()
