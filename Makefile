@@ -11,6 +11,11 @@ PORT   ?= 8888
 COURSE := autograder
 PYTEST := $(BIN)/python -m pytest
 
+# Kernels get CurveZMQ keys (no "running over TCP without encryption" warning),
+# and the instructor-only `autograder` package imports from the repo root.
+export JUPYTER_CONFIG_PATH := $(CURDIR)/.jupyter
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+
 .DEFAULT_GOAL := help
 .PHONY: help install lab test lint format check bench bench-grading release autograde \
         feedback grades explore test-lowest clean

@@ -28,11 +28,13 @@ from .plotting import (
     plot_weight_norms,
 )
 from .predict import accuracy, predict, predict_dec
-from .training import gradient_descent
+from .report import accuracy_table
+from .training import gradient_descent, training_iterations
 
 __all__ = [
     "RegularizationInputError",
     "accuracy",
+    "accuracy_table",
     "backward_propagation",
     "check_keep_prob",
     "check_lambd",
@@ -51,5 +53,6 @@ __all__ = [
     "predict_dec",
     "relu",
     "sigmoid",
+    "training_iterations",
     "update_parameters",
 ]

@@ -14,10 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Kernels started by nbval and nbgrader import the instructor-only `autograder`
 # package (hidden checks, reference solutions) from the repo root.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
-)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("JUPYTER_CONFIG_PATH", str(ROOT / ".jupyter"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,200 @@
+"""Instructor commands behind `make release / autograde / feedback / grades`.
+
+Run as ``python -m autograder.tools COMMAND``. Every command works on a course
+root (default: this folder) laid out the nbgrader way::
+
+    source/regularization/Regularization.ipynb        the master notebook
+    release/regularization/...                         generated student version
+    submitted/<student>/regularization/*.ipynb         what students handed in (read only)
+    autograded/<student>/regularization/...            graded copies
+    feedback/<student>/regularization/*.html           what students get back
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .reference import ASSIGNMENT, COURSE_ROOT
+
+NOTEBOOK = "Regularization.ipynb"
+REPO_ROOT = COURSE_ROOT.parent
+STUDENT_RELEASE = REPO_ROOT / "notebooks" / NOTEBOOK
+STAGING = ".grading"
+
+
+def nbgrader(course_root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run an nbgrader command in ``course_root`` with this interpreter's tools on PATH.
+
+    nbgrader's database migrations call the ``alembic`` command, so the venv's
+    bin directory must be on PATH even when nbgrader is started by full path.
+    """
+    env = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
+    env.setdefault("JUPYTER_CONFIG_PATH", str(REPO_ROOT / ".jupyter"))
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course_root, env=env, check=check, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def release(course_root: Path = COURSE_ROOT, publish: bool = True) -> Path:
+    """Generate the student version; with ``publish``, copy it to notebooks/."""
+    result = nbgrader(course_root, "generate_assignment", ASSIGNMENT, "--force", "--create",
+                      check=False)  # fmt: skip
+    generated = course_root / "release" / ASSIGNMENT / NOTEBOOK
+    if result.returncode != 0 or not generated.is_file():
+        raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.stderr[-3000:]}")
+    if publish:
+        shutil.copyfile(generated, STUDENT_RELEASE)
+        print(f"student release written to {STUDENT_RELEASE.relative_to(REPO_ROOT)}")
+    return generated
+
+
+def find_notebook(folder: Path) -> tuple[Path | None, str]:
+    """The notebook to grade in a submission folder, and a note on how it was chosen."""
+    exact = folder / NOTEBOOK
+    if exact.is_file():
+        return exact, ""
+    candidates = sorted(folder.glob("*.ipynb"))
+    if not candidates:
+        return None, "no notebook in the submission"
+    stem = NOTEBOOK.removesuffix(".ipynb").lower()
+    likely = [p for p in candidates if p.stem.lower().startswith(stem)] or candidates
+    chosen = max(likely, key=lambda p: p.stat().st_mtime)
+    note = f"graded {chosen.name} (renamed by the student)"
+    if len(candidates) > 1:
+        note += f"; ignored {', '.join(p.name for p in candidates if p != chosen)}"
+    return chosen, note
+
+
+def stage_submissions(course_root: Path) -> dict[str, str]:
+    """Copy each submission, under its expected name, to a staging tree nbgrader grades.
+
+    Submissions are never modified: renamed notebooks are copied, not moved.
+    Returns a note per student when something was unusual.
+    """
+    staging = course_root / STAGING / "submitted"
+    shutil.rmtree(staging, ignore_errors=True)
+    notes = {}
+    for folder in sorted((course_root / "submitted").glob(f"*/{ASSIGNMENT}")):
+        student = folder.parent.name
+        notebook, note = find_notebook(folder)
+        if note:
+            notes[student] = note
+        if notebook is None:
+            continue
+        target = staging / student / ASSIGNMENT
+        target.mkdir(parents=True)
+        shutil.copyfile(notebook, target / NOTEBOOK)
+        if (folder / "timestamp.txt").is_file():
+            shutil.copyfile(folder / "timestamp.txt", target / "timestamp.txt")
+    return notes
+
+
+def autograde(course_root: Path = COURSE_ROOT) -> dict[str, str]:
+    """Grade every submission with nbgrader; return the per-student notes."""
+    if not (course_root / "release" / ASSIGNMENT / NOTEBOOK).is_file():
+        release(course_root, publish=False)
+    notes = stage_submissions(course_root)
+    for student, note in notes.items():
+        print(f"{student}: {note}")
+    result = nbgrader(course_root, "autograde", ASSIGNMENT, "--create", "--force",
+                      f"--CourseDirectory.submitted_directory={STAGING}/submitted",
+                      check=False)  # fmt: skip
+    if result.returncode != 0:
+        print(result.stderr[-3000:], file=sys.stderr)
+    return notes
+
+
+def feedback(course_root: Path = COURSE_ROOT) -> None:
+    """Write HTML feedback for every graded student, hidden tests redacted."""
+    result = nbgrader(
+        course_root, "generate_feedback", ASSIGNMENT, "--force",
+        "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades',"
+        "'autograder.nbgrader_ext.RedactHiddenTests',"
+        "'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
+        check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(f"nbgrader generate_feedback failed:\n{result.stderr[-3000:]}")
+    print(f"feedback written under {course_root / 'feedback'}")
+
+
+def grade_rows(course_root: Path = COURSE_ROOT) -> list[dict]:
+    """One row per student: the score of each graded function, the total and the maximum."""
+    from nbgrader.api import Gradebook
+
+    from .hidden_checks import CHECKS
+    from .reference import GRADED_FUNCTIONS
+
+    rows = []
+    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook:
+        for student in sorted(s.id for s in gradebook.students):
+            try:
+                submission = gradebook.find_submission_notebook(
+                    NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student
+                )
+            except Exception:
+                continue
+            row = {"student": student, **dict.fromkeys(GRADED_FUNCTIONS, 0.0)}
+            for grade in submission.grades:
+                check = CHECKS.get(grade.name)
+                if check is not None:
+                    row[check.function] += grade.score or 0.0
+            row["total"] = sum(row[name] for name in GRADED_FUNCTIONS)
+            row["max_score"] = float(sum(check.points for check in CHECKS.values()))
+            rows.append(row)
+    return rows
+
+
+def grades(course_root: Path = COURSE_ROOT) -> Path:
+    """Write grades.csv: a column per graded function, the total and the maximum."""
+    rows = grade_rows(course_root)
+    out = course_root / "grades.csv"
+    with out.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["student"])
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{len(rows)} students written to {out}")
+    return out
+
+
+def fingerprints() -> None:
+    """Rewrite testCases/mistakes.json from the mistake catalogue."""
+    from .mistakes import FINGERPRINTS, fingerprints_text
+
+    FINGERPRINTS.write_text(fingerprints_text(), encoding="utf-8")
+    print(f"wrote {FINGERPRINTS}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.tools", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("command", choices=["release", "autograde", "feedback", "grades",
+                                            "fingerprints"])  # fmt: skip
+    parser.add_argument("--course-root", type=Path, default=COURSE_ROOT)
+    parser.add_argument("--jobs", type=int, default=1, help="parallel graders (autograde)")
+    args = parser.parse_args(argv)
+    if args.command == "release":
+        release(args.course_root)
+    elif args.command == "autograde":
+        autograde(args.course_root)
+    elif args.command == "feedback":
+        feedback(args.course_root)
+    elif args.command == "grades":
+        grades(args.course_root)
+    else:
+        fingerprints()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
