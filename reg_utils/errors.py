@@ -29,9 +29,7 @@ def as_matrix(name: str, value, rows: int | None = None) -> np.ndarray:
             f"Reshape it, e.g. {name}.reshape(1, -1) for a row of labels."
         )
     if rows is not None and value.shape[0] != rows:
-        raise RegularizationInputError(
-            f"{name} must have {rows} row(s); got shape {value.shape}."
-        )
+        raise RegularizationInputError(f"{name} must have {rows} row(s); got shape {value.shape}.")
     return value
 
 
@@ -49,9 +47,7 @@ def check_keep_prob(keep_prob) -> float:
     try:
         value = float(keep_prob)
     except (TypeError, ValueError):
-        raise RegularizationInputError(
-            f"keep_prob must be a number in (0, 1]; got {keep_prob!r}."
-        ) from None
+        raise RegularizationInputError(f"keep_prob must be a number in (0, 1]; got {keep_prob!r}.") from None
     if not 0.0 < value <= 1.0:
         raise RegularizationInputError(
             f"keep_prob must be in (0, 1]: it is the probability of KEEPING a unit; got {value}. "
@@ -67,9 +63,7 @@ def check_lambd(lambd) -> float:
     except (TypeError, ValueError):
         raise RegularizationInputError(f"lambd must be a number >= 0; got {lambd!r}.") from None
     if not value >= 0.0:
-        raise RegularizationInputError(
-            f"lambd must be >= 0 (0 switches L2 regularization off); got {value}."
-        )
+        raise RegularizationInputError(f"lambd must be >= 0 (0 switches L2 regularization off); got {value}.")
     return value
 
 

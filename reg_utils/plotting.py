@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.patches import Circle, Rectangle
 
 #: Field area the assignment zooms into: ``axes.set_xlim([-0.75, 0.40])`` etc.
@@ -104,9 +105,9 @@ def plot_football_field(X, y):
     ax.plot([left - 0.06] * 2, [-0.12, 0.12], color="white", linewidth=5, zorder=1)
     ax.scatter([left + 0.08], [0], s=160, marker="^", color="gold", edgecolors="k",
                zorder=3, label="French goalkeeper")  # fmt: skip
-    ax.annotate("kick", xy=(-0.9, 0.15), xytext=(left + 0.12, 0.05), color="gold",
+    ax.annotate("kick", xy=(-0.9, 0.15), xytext=(left + 0.15, 0.25), color="gold", fontweight="bold",
                 arrowprops={"arrowstyle": "->", "color": "gold", "lw": 2})  # fmt: skip
-    points = draw_points(ax, X, y, size=18, edgecolor="k")
+    points = draw_points(ax, X, y, size=26, edgecolor="white")
     points.set_zorder(2)
     ax.set_xlim(left - 0.1, right + 0.1)
     ax.set_ylim(bottom - 0.1, top + 0.1)
@@ -148,36 +149,34 @@ def plot_weight_norms(models: dict):
 def plot_dropout_network(masks_by_iteration: dict, layer_sizes=(2, 20, 3, 1)):
     """Draw the network once per iteration, crossing out the hidden units whose mask is 0.
 
-    ``masks_by_iteration`` maps a label such as "iteration 1" to (D1, D2), the
-    boolean masks of hidden layers 1 and 2 for one example.
+    ``masks_by_iteration`` maps a label such as "Iteration 1" to (D1, D2), the
+    boolean masks of hidden layers 1 and 2 for one example. Used in section 3.
     """
     n_panels = len(masks_by_iteration)
     fig, axes = plt.subplots(1, n_panels, figsize=(5 * n_panels, 5), squeeze=False)
+    scale = max(layer_sizes) / 2
+    positions = [
+        np.column_stack([np.full(n, x), ((n - 1) / 2 - np.arange(n)) / scale])
+        for x, n in enumerate(layer_sizes)
+    ]
     for ax, (label, (D1, D2)) in zip(axes[0], masks_by_iteration.items(), strict=True):
-        keep = [np.ones(layer_sizes[0], bool), np.ravel(D1), np.ravel(D2),
+        keep = [np.ones(layer_sizes[0], bool), np.ravel(D1).astype(bool), np.ravel(D2).astype(bool),
                 np.ones(layer_sizes[-1], bool)]  # fmt: skip
-        positions = [
-            [(x, (n - 1) / 2 - j) for j in range(n)]
-            for x, n in zip((0, 1, 2, 3), layer_sizes, strict=True)
-        ]
-        scale = max(layer_sizes) / 2
-        for layer in range(3):
-            for a, (xa, ya) in enumerate(positions[layer]):
-                for b, (xb, yb) in enumerate(positions[layer + 1]):
-                    alive = keep[layer][a] and keep[layer + 1][b]
-                    ax.plot([xa, xb], [ya / scale, yb / scale], lw=0.4 if alive else 0.2,
-                            color="0.55" if alive else "0.9", zorder=0)  # fmt: skip
-        for layer, column in enumerate(positions):
-            for j, (x, y) in enumerate(column):
-                kept = keep[layer][j]
-                ax.scatter(x, y / scale, s=70, zorder=2, edgecolors="k",
-                           color="#4c72b0" if kept else "white")  # fmt: skip
-                if not kept:
-                    ax.plot(x, y / scale, marker="x", color="crimson", markersize=10, mew=2,
-                            zorder=3)  # fmt: skip
-        dropped = int((~keep[1]).sum() + (~keep[2]).sum())
-        ax.set_title(f"{label}: {dropped} hidden units dropped")
-        ax.set_xticks(range(4), ["input", "hidden 1", "hidden 2", "output"])
+        for alive, colour, width in ((False, "0.9", 0.2), (True, "0.55", 0.4)):
+            segments = [
+                (positions[layer][a], positions[layer + 1][b])
+                for layer in range(len(layer_sizes) - 1)
+                for a in range(layer_sizes[layer])
+                for b in range(layer_sizes[layer + 1])
+                if (keep[layer][a] and keep[layer + 1][b]) == alive
+            ]
+            ax.add_collection(LineCollection(segments, colors=colour, linewidths=width, zorder=0))
+        units, kept = np.vstack(positions), np.concatenate(keep)
+        ax.scatter(*units[kept].T, s=70, zorder=2, edgecolors="k", color="#4c72b0")
+        ax.scatter(*units[~kept].T, s=70, zorder=2, edgecolors="k", color="white")
+        ax.scatter(*units[~kept].T, s=90, zorder=3, marker="x", color="crimson", linewidths=2)
+        ax.set_title(f"{label}: {int((~kept).sum())} hidden units dropped")
+        ax.set_xticks(range(len(layer_sizes)), ["input", "hidden 1", "hidden 2", "output"])
         ax.set_yticks([])
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)

@@ -27,7 +27,9 @@ RTOL, ATOL = 1e-7, 1e-9
 
 
 def _listed(value):
-    """JSON-ready copy of a number or array (booleans become 0/1)."""
+    """JSON-ready copy of a number or array (booleans become 0/1); TypeError for anything else."""
+    if value is None:
+        raise TypeError("None")
     array = np.asarray(value, dtype=float)
     return float(array) if array.ndim == 0 and not isinstance(value, np.ndarray) else array.tolist()
 
@@ -44,6 +46,12 @@ def _problem(text: str) -> dict:
     return {"problem": text}
 
 
+def _returned(value) -> str:
+    if value is None:
+        return "it returned None (is a `return` statement missing?)"
+    return f"it returned a {type(value).__name__}"
+
+
 def _observe_cost(function) -> dict:
     A3, Y, parameters = compute_cost_with_regularization_test_case()
     cost, error = _call(function, A3, Y, parameters, lambd=0.1)
@@ -52,15 +60,12 @@ def _observe_cost(function) -> dict:
     try:
         return {"cost": _listed(cost)}
     except (TypeError, ValueError):
-        return _problem(f"it returned a {type(cost).__name__}; the cost must be a number")
+        return _problem(f"{_returned(cost)}; the cost must be a number")
 
 
 def _grads(result, keys) -> dict:
     if not isinstance(result, dict):
-        return _problem(
-            f"it returned a {type(result).__name__}; it must return the gradients dict "
-            '{"dZ3": ..., "dW3": ..., ...}'
-        )
+        return _problem(f'{_returned(result)}; it must return the gradients dict {{"dZ3": ..., ...}}')
     missing = [key for key in keys if key not in result]
     if missing:
         return _problem(f"the returned dict lacks the key(s) {', '.join(missing)}")
