@@ -48,8 +48,22 @@ test: lint ## The whole suite: ruff, pytest (packages, notebooks via nbval, nbgr
 
 check: test ## Alias of test
 
+LOWEST := .venv-lowest
+
+test-lowest: ## The package suite against the oldest supported versions (tests/lowest-constraints.txt)
+	@test -x $(LOWEST)/bin/python || $(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LOWEST)/bin/python -m pip install --quiet -c tests/lowest-constraints.txt -e '.[dev]'
+	$(LOWEST)/bin/python -m pytest -n $(JOBS) -m "not browser" tests/test_cost.py tests/test_dataset.py \
+	  tests/test_errors.py tests/test_fixtures.py tests/test_hidden_checks.py tests/test_hints.py \
+	  tests/test_network.py tests/test_predict_plot.py tests/test_training_story.py
+
 bench: $(STAMP) ## Benchmarks: training loop vs yardstick, helper timings (medians)
 	$(BIN)/python -m benchmarks
+
+explore: $(STAMP) ## Serve the live regularization explorer with Voila on 127.0.0.1 (no code shown)
+	$(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) --strip_sources=True \
+	  notebooks/Explore_regularization.ipynb
 
 release: $(STAMP) ## Generate the student notebook from the instructor source
 	$(BIN)/python -m autograder.tools release

@@ -193,3 +193,12 @@ def test_kit_never_mentions_the_shared_directory(root):
             if b"shared/" in path.read_bytes():
                 offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def test_lowest_constraints_pin_exactly_the_declared_lower_bounds(root):
+    """`make test-lowest` runs the suite on the versions pyproject.toml claims to support."""
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    bounds = dict(re.fullmatch(r"([\w-]+)>=([\d.]+)", spec).groups() for spec in declared)
+    lines = (root / "tests" / "lowest-constraints.txt").read_text().splitlines()
+    pins = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    assert pins == bounds
