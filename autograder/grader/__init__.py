@@ -1,0 +1,14 @@
+"""The hardened grader: every submission in its own sandbox, verdicts computed outside it.
+
+``python -m autograder.grader`` (or ``make autograde``) grades a course;
+``autograder/README.md`` states what it guarantees and what it does not.
+Modules: ``extract`` (reading a submission), ``plan`` (what runs, decided by
+the source notebook), ``harness`` (the sandbox side), ``sandbox`` (the
+grader's side of a sandbox), ``wire`` (what crosses between them),
+``judge`` (verdicts), ``gradebook`` (writing results), ``batch`` (the
+parallel batch), ``progress`` (bar and summary), ``corpus`` (faulty and
+hostile submissions for tests and benchmarks).
+
+This package's ``__init__`` imports nothing: the sandbox imports
+``harness`` through it and must not load the hidden checks.
+"""

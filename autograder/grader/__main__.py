@@ -1,0 +1,70 @@
+"""``python -m autograder.grader``: grade a course's submissions in sandboxes, in parallel."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from .batch import GradingError, Options, grade_course
+from .sandbox import Limits
+
+
+def parser() -> argparse.ArgumentParser:
+    from autograder.reference import COURSE_ROOT
+
+    p = argparse.ArgumentParser(prog="python -m autograder.grader", description=__doc__)
+    p.add_argument(
+        "--course-root", type=Path, default=COURSE_ROOT, help="course folder (default: autograder/)"
+    )
+    p.add_argument("--jobs", "-j", type=int, default=2, help="submissions graded in parallel (default 2)")
+    p.add_argument("--student", action="append", dest="students", help="grade only this student (repeatable)")
+    p.add_argument(
+        "--resume", action="store_true", help="skip students graded before whose files are unchanged"
+    )
+    p.add_argument(
+        "--no-isolation",
+        action="store_true",
+        help="no namespaces/uid switch (limits and scratch copy only); for debugging",
+    )
+    p.add_argument("--progress", choices=["auto", "bar", "lines"], default="auto")
+    for spec in fields(Limits):
+        p.add_argument(
+            f"--{spec.name.replace('_', '-')}",
+            type=type(spec.default),
+            default=spec.default,
+            help=f"sandbox limit (default {spec.default})",
+        )
+    return p
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    if args.jobs < 1:
+        raise GradingError("--jobs must be at least 1")
+    limits = Limits(**{spec.name: getattr(args, spec.name) for spec in fields(Limits)})
+    tty = {"auto": None, "bar": True, "lines": False}[args.progress]
+    return Options(
+        jobs=args.jobs,
+        limits=limits,
+        isolate=not args.no_isolation,
+        resume=args.resume,
+        students=args.students,
+        tty=tty,
+    )
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        results = grade_course(args.course_root, options_from(args))
+    except GradingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if any(r.status == "interrupted" for r in results):
+        return 130
+    return 1 if any(r.status == "error" for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,430 @@
+"""Grade every submission of a course: JOBS sandboxes at a time, one writer, a summary at the end.
+
+One grader process drives everything with a selector (no threads): it
+starts up to ``jobs`` sandboxes, reads their results as they come, judges
+each hidden test as soon as its outputs arrive, and when a student's last
+verdict is in, writes the graded notebook, the gradebook and the status
+(see ``gradebook``). SIGINT or SIGTERM stop the batch cleanly: running
+sandboxes are killed, their students are marked ``interrupted`` (nothing is
+written for them) and the summary says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.hidden_checks import CHECKS
+from autograder.reference import ASSIGNMENT, GRADED_FUNCTIONS
+
+from .extract import NOTEBOOK, Submission, read_submission
+from .gradebook import GradebookError, GradebookWriter, StatusFile, course_lock, write_notebook
+from .judge import Calls, judge
+from .plan import Assignment, Plan, SourceError, assemble, normalized, placeholder_plan, plan
+from .progress import Progress, summary_table
+from .sandbox import WORKDIR_PREFIX, Limits, Sandbox, clean_stale_workdirs
+
+MAX_SCORE = float(sum(check.points for check in CHECKS.values()))
+FINAL = ("ok", "faults", "invalid", "missing")
+
+
+class GradingError(RuntimeError):
+    """The course cannot be graded as given (missing folder, broken source...): a clear message."""
+
+
+@dataclass
+class Options:
+    jobs: int = 2
+    limits: Limits = field(default_factory=Limits)
+    isolate: bool = True
+    resume: bool = False  # skip students whose graded submission and source did not change
+    students: list[str] | None = None
+    stream: object = None  # where progress and the summary go (default stdout)
+    tty: bool | None = None  # live progress bar; None: when the stream is a terminal
+    summary: bool = True
+
+
+@dataclass
+class Result:
+    """What the batch concluded for one student."""
+
+    student: str
+    status: str  # ok, faults, invalid, missing, interrupted, error, unchanged
+    scores: dict[str, float]
+    checks: dict[str, str | None] = field(default_factory=dict)  # grade_id -> failure or None
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return sum(self.scores.values())
+
+
+@dataclass
+class _Job:
+    submission: Submission
+    plan: Plan | None = None
+    sandbox: Sandbox | None = None
+    started: float = 0.0
+
+
+def discover(course_root: Path, only: list[str] | None = None) -> list[Submission]:
+    submitted = course_root / "submitted"
+    if not submitted.is_dir():
+        return []
+    students = sorted(p.name for p in submitted.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if only is not None:
+        unknown = sorted(set(only) - set(students))
+        if unknown:
+            raise GradingError(f"no submission for {', '.join(unknown)} under {submitted}")
+        students = [s for s in students if s in only]
+    return [read_submission(s, submitted / s / ASSIGNMENT) for s in students]
+
+
+def _describe(how: str, kind: str, limits: Limits) -> str:
+    if how.startswith("timeout"):
+        seconds = how.split()[-1]
+        if kind == "check":
+            return f"did not finish within {seconds} s (an infinite loop?)"
+        return f"this cell did not finish within {seconds} s; it was stopped and its effects discarded"
+    if how == "stopped responding":
+        return "the sandbox stopped responding and was killed"
+    if kind == "check":
+        return f"the Python process running this test {how}"
+    return f"this cell {how}; the notebook went on from the state before it"
+
+
+class Batch:
+    def __init__(self, course_root: Path, options: Options):
+        self.root, self.options = course_root, options
+        self.stream = options.stream or sys.stdout
+        self.assignment = Assignment.load(
+            course_root / "source" / ASSIGNMENT / NOTEBOOK, course_root / "release" / ASSIGNMENT / NOTEBOOK
+        )
+        self.assignment.check_against(CHECKS)
+        self.calls = Calls.build()
+        self.source_digest = hashlib.sha256(
+            json.dumps([[c.grade_id, c.source] for c in self.assignment.cells]).encode("utf-8")
+        ).hexdigest()[:16]
+        self.results: list[Result] = []
+        self.interrupted = False
+
+    # ------------------------------------------------------------ driving
+
+    def run(self) -> list[Result]:
+        with course_lock(self.root):
+            self.status = StatusFile(self.root)
+            half = self.status.half_graded()
+            self.writer = GradebookWriter(self.root, ASSIGNMENT, NOTEBOOK.removesuffix(".ipynb"))
+            try:
+                submissions = discover(self.root, self.options.students)
+                if half:
+                    self.stream.write(f"half-graded by an earlier run, graded again: {', '.join(half)}\n")
+                self._grade_all(submissions)
+            finally:
+                self.writer.close()
+        if self.options.summary:
+            self.stream.write(summary_table(self.results, GRADED_FUNCTIONS, MAX_SCORE) + "\n")
+            self._footer()
+        return self.results
+
+    def _footer(self) -> None:
+        counts: dict[str, int] = {}
+        for result in self.results:
+            counts[result.status] = counts.get(result.status, 0) + 1
+        text = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        self.stream.write(f"{len(self.results)} students: {text or 'none'}\n")
+        if self.interrupted:
+            self.stream.write("interrupted: students marked 'interrupted' have no new grade; run again\n")
+
+    def _grade_all(self, submissions: list[Submission]) -> None:
+        clean_stale_workdirs()
+        workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
+        pending = deque(_Job(s) for s in submissions)
+        running: list[_Job] = []
+        selector = selectors.DefaultSelector()
+        progress = Progress(len(submissions), self.stream, self.options.tty, MAX_SCORE)
+        mpl_cache = _matplotlib_cache()
+        previous = signal.getsignal(signal.SIGTERM)
+        with contextlib.suppress(ValueError):  # not the main thread: SIGTERM keeps its handler
+            signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            while pending or running:
+                while pending and len(running) < max(1, self.options.jobs):
+                    job = pending.popleft()
+                    if self._skip_unchanged(job) or not self._launch(job, workdir, mpl_cache):
+                        progress.finished(self.results[-1])
+                        continue
+                    selector.register(job.sandbox.sock, selectors.EVENT_READ, job)
+                    running.append(job)
+                    progress.started(job.submission.student)
+                if not running:
+                    continue
+                now = time.monotonic()
+                wait = min(job.sandbox.deadline() for job in running) - now
+                for key, _ in selector.select(timeout=min(max(wait, 0.0), 1.0)):
+                    key.data.sandbox.receive()
+                now = time.monotonic()
+                for job in list(running):
+                    job.sandbox.check_deadline(now)
+                    if job.sandbox.done:
+                        selector.unregister(job.sandbox.sock)
+                        running.remove(job)
+                        self._finish(job)
+                        progress.finished(self.results[-1])
+        except KeyboardInterrupt:
+            self.interrupted = True
+            for job in running:
+                job.sandbox.cleanup()
+                self._record_interrupted(job)
+            for job in pending:
+                self.results.append(
+                    Result(
+                        job.submission.student,
+                        "interrupted",
+                        self._zeros(),
+                        reason="not graded: the batch was interrupted",
+                    )
+                )
+        finally:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, previous)
+            progress.close()
+            selector.close()
+            for job in running:
+                job.sandbox.cleanup()
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _zeros(self) -> dict[str, float]:
+        return dict.fromkeys(GRADED_FUNCTIONS, 0.0)
+
+    def _skip_unchanged(self, job: _Job) -> bool:
+        entry = self.status.entries.get(job.submission.student, {})
+        if not (
+            self.options.resume
+            and entry.get("status") in FINAL
+            and entry.get("digest") == job.submission.digest
+            and entry.get("source") == self.source_digest
+        ):
+            return False
+        scores = {f: float(entry.get("scores", {}).get(f, 0.0)) for f in GRADED_FUNCTIONS}
+        self.results.append(
+            Result(
+                job.submission.student,
+                "unchanged",
+                scores,
+                reason=f"graded before ({entry['status']}); submission unchanged",
+            )
+        )
+        return True
+
+    def _launch(self, job: _Job, workdir: Path, mpl_cache: str | None) -> bool:
+        """Start the student's sandbox; False when it was finished on the spot (no runnable notebook)."""
+        submission = job.submission
+        job.started = time.monotonic()
+        self.status.set(submission.student, status="grading", digest=submission.digest)
+        if submission.problem is not None:
+            self._finish(job)
+            return False
+        try:
+            job.plan = plan(submission.cells, self.assignment)
+            steps = [
+                dict(step, calls=self.calls.wire_form[step["id"]]) if step["kind"] == "check" else step
+                for step in job.plan.steps
+            ]
+            job.sandbox = Sandbox(
+                submission.student,
+                steps,
+                submission.folder,
+                workdir,
+                self.options.limits,
+                self.options.isolate,
+                mpl_cache,
+                self.root,
+            )
+            job.sandbox.start()
+        except Exception as exc:
+            if job.sandbox is not None:
+                job.sandbox.cleanup()
+            self._record_error(job, f"the grader could not start this submission: {exc!r}"[:300])
+            return False
+        return True
+
+    # ------------------------------------------------------------ verdicts
+
+    def _finish(self, job: _Job) -> None:
+        try:
+            result = self._conclude(job)
+        except Exception as exc:
+            self._record_error(job, f"grader error while recording: {exc!r}"[:300])
+            return
+        finally:
+            if job.sandbox is not None:
+                job.sandbox.cleanup()
+        self.results.append(result)
+
+    def _conclude(self, job: _Job) -> Result:
+        submission, sandbox = job.submission, job.sandbox
+        notes = [submission.note] if submission.note else []
+        tests: dict[str, str | None] = {}
+        if submission.problem is not None or job.plan is None:
+            status = "missing" if submission.cells is None and submission.notebook is None else "invalid"
+            for gid, check in CHECKS.items():
+                tests[gid] = f"{check.function}: not graded: {submission.problem}"
+            notebook = assemble(
+                placeholder_plan(self.assignment),
+                self.assignment,
+                {},
+                tests,
+                preface=f"**The grader could not run this submission:** {submission.problem}."
+                " Every test scores 0.",
+            )
+            reason = submission.problem or ""
+        else:
+            notes += job.plan.notes
+            if sandbox.hello and sandbox.hello.get("notes"):
+                notes += [f"sandbox: {n}" for n in sandbox.hello["notes"]]
+            cells, faults = {}, []
+            for k, step in enumerate(job.plan.steps):
+                how = sandbox.faults.get(k)
+                if step["kind"] == "cell":
+                    if k in sandbox.cells:
+                        cells[k] = sandbox.cells[k]
+                    elif how:
+                        cells[k] = _describe(how, "cell", sandbox.limits)
+                        faults.append(f"cell {k + 1}: {_describe(how, 'cell', sandbox.limits)}")
+                    elif sandbox.stop:
+                        cells[k] = f"not run: {sandbox.stop}"
+                    continue
+                gid, function = step["id"], CHECKS[step["id"]].function
+                if gid in sandbox.checks:
+                    tests[gid] = judge(gid, sandbox.checks[gid], self.calls)
+                elif how:
+                    tests[gid] = f"{function}: {_describe(how, 'check', sandbox.limits)}"
+                    faults.append(tests[gid])
+                else:
+                    tests[gid] = (
+                        f"{function}: not run: {sandbox.stop or 'the notebook ended before this test'}"
+                    )
+            if sandbox.stop:
+                faults.insert(0, sandbox.stop)
+            status = "faults" if faults else "ok"
+            preface = None
+            if notes or faults:
+                items = "\n".join(f"- {item}" for item in [*notes, *faults])
+                preface = f"**Notes from the grader**\n\n{items}"
+            notebook = assemble(job.plan, self.assignment, cells, tests, preface)
+            reason = "; ".join(_unique([*faults, *notes]))
+        checks = {gid: tests.get(gid, f"{CHECKS[gid].function}: not graded") for gid in CHECKS}
+        points = {gid: (CHECKS[gid].points if checks[gid] is None else 0.0) for gid in CHECKS}
+        scores = self._zeros()
+        for gid, value in points.items():
+            scores[CHECKS[gid].function] += value
+        if not reason and sum(points.values()) < MAX_SCORE:
+            reason = next(r for r in checks.values() if r is not None)
+        student = submission.student
+        target = self.root / "autograded" / student / ASSIGNMENT / NOTEBOOK
+        write_notebook(target, notebook)
+        self.writer.record(student, points, self._unanswered(job), self._timestamp(submission))
+        result = Result(student, status, scores, checks, reason, notes, time.monotonic() - job.started)
+        self.status.set(
+            student,
+            status=status,
+            scores=scores,
+            total=result.total,
+            reason=reason,
+            notes=notes,
+            checks=checks,
+            digest=submission.digest,
+            source=self.source_digest,
+            seconds=round(result.seconds, 2),
+        )
+        return result
+
+    def _unanswered(self, job: _Job) -> set[str]:
+        stubs = self.assignment.release_stubs
+        answered = set()
+        if job.plan is not None:
+            for cell in job.plan.cells:
+                if cell.role == "solution" and normalized(cell.source) != normalized(
+                    stubs.get(cell.grade_id, "")
+                ):
+                    answered.add(cell.grade_id)
+        return {c.grade_id for c in self.assignment.cells if c.role == "solution"} - answered
+
+    @staticmethod
+    def _timestamp(submission: Submission) -> str | None:
+        if submission.folder is None:
+            return None
+        path = submission.folder / "timestamp.txt"
+        if not path.is_file() or path.is_symlink():
+            return None
+        text = path.read_text(encoding="utf-8", errors="replace").strip()[:64]
+        from nbgrader import utils
+
+        try:
+            utils.parse_utc(text)
+        except Exception:
+            return None
+        return text
+
+    def _record_error(self, job: _Job, reason: str) -> None:
+        student = job.submission.student
+        self.status.set(student, status="error", reason=reason, digest=job.submission.digest)
+        self.results.append(
+            Result(student, "error", self._zeros(), reason=reason, seconds=time.monotonic() - job.started)
+        )
+
+    def _record_interrupted(self, job: _Job) -> None:
+        student = job.submission.student
+        reason = "interrupted while grading: no grade written; run again"
+        self.status.set(student, status="interrupted", reason=reason, digest=job.submission.digest)
+        self.results.append(Result(student, "interrupted", self._zeros(), reason=reason))
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen, out = set(), []
+    for item in items:
+        if item and item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _matplotlib_cache() -> str | None:
+    """The grader's matplotlib cache folder, so sandboxes load the font list instead of rebuilding it."""
+    try:
+        import matplotlib
+
+        return matplotlib.get_cachedir()
+    except Exception:
+        return None
+
+
+def grade_course(course_root: Path, options: Options | None = None) -> list[Result]:
+    """Grade every submission under ``course_root/submitted``; GradingError for unusable input."""
+    course_root = Path(course_root)
+    if not course_root.is_dir():
+        raise GradingError(f"the course directory {course_root} does not exist")
+    if not (course_root / "submitted").is_dir():
+        raise GradingError(f"{course_root} has no submitted/ folder: nothing to grade")
+    try:
+        return Batch(course_root, options or Options()).run()
+    except (SourceError, GradebookError) as exc:
+        raise GradingError(str(exc)) from None

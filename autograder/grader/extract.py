@@ -1,0 +1,178 @@
+"""Reading a submission safely: which notebook, is it one, and its cells as plain text.
+
+Nothing here executes or trusts the submission. A submission folder may hold
+no notebook, several, a renamed one, a symlink, an empty or non-JSON file, a
+format-3 notebook or a huge one: each case gives a ``Submission`` whose
+``problem`` says, in one sentence, why it cannot be run (the student then
+scores 0 with that reason), or whose ``note`` says what was unusual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NOTEBOOK = "Regularization.ipynb"
+MAX_NOTEBOOK_BYTES = 20 << 20
+CELL_TYPES = ("code", "markdown", "raw")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a submitted notebook: its type, its text and its nbgrader metadata (untrusted)."""
+
+    cell_type: str
+    source: str
+    nbgrader: dict = field(default_factory=dict)
+
+
+@dataclass
+class Submission:
+    """A student's hand-in for the assignment, read but not run."""
+
+    student: str
+    folder: Path | None
+    notebook: Path | None = None
+    cells: list[Cell] | None = None
+    problem: str | None = None  # why it cannot be run (no notebook, not JSON, ...)
+    note: str = ""  # what was unusual but handled (renamed, extra notebooks)
+    digest: str = ""  # sha256 over the folder's files: "same submission" for --resume
+
+
+def _regular_files(folder: Path) -> list[Path]:
+    files = []
+    for entry in sorted(folder.iterdir()):
+        mode = entry.lstat().st_mode
+        if stat.S_ISREG(mode):
+            files.append(entry)
+    return files
+
+
+def folder_digest(folder: Path, limit: int = 200 << 20) -> str:
+    """sha256 over the names and bytes of the regular files under ``folder`` (links are not followed)."""
+    digest = hashlib.sha256()
+    budget = limit
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root, name)
+            if not stat.S_ISREG(path.lstat().st_mode):
+                continue
+            digest.update(str(path.relative_to(folder)).encode("utf-8", "surrogateescape") + b"\0")
+            with path.open("rb") as handle:
+                while budget > 0 and (block := handle.read(min(1 << 20, budget))):
+                    budget -= len(block)
+                    digest.update(block)
+    return digest.hexdigest()
+
+
+def choose_notebook(folder: Path) -> tuple[Path | None, str]:
+    """The notebook to grade in ``folder`` and a note on how it was chosen (same rules as the stock path).
+
+    The expected name wins; otherwise the newest ``Regularization*.ipynb``,
+    otherwise the newest notebook. Symbolic links are never followed.
+    """
+    notebooks = [p for p in _regular_files(folder) if p.suffix == ".ipynb"]
+    links = sorted(p.name for p in folder.glob("*.ipynb") if p.is_symlink())
+    exact = folder / NOTEBOOK
+    others = [p.name for p in notebooks if p != exact]
+    link_note = f"ignored {', '.join(links)} (symbolic link)" if links else ""
+    if exact in notebooks:
+        note = f"graded {NOTEBOOK}; also found {', '.join(others)} (not graded)" if others else ""
+        return exact, "; ".join(n for n in (note, link_note) if n)
+    if not notebooks:
+        return None, "no notebook in the submission" + (f" ({link_note})" if link_note else "")
+    stem = NOTEBOOK.removesuffix(".ipynb").lower()
+    likely = [p for p in notebooks if p.stem.lower().startswith(stem)] or notebooks
+    chosen = max(likely, key=lambda p: (p.stat().st_mtime, p.name))
+    note = f"graded {chosen.name} (renamed by the student)"
+    if len(notebooks) > 1:
+        note += f"; ignored {', '.join(p.name for p in notebooks if p != chosen)}"
+    return chosen, "; ".join(n for n in (note, link_note) if n)
+
+
+def _text(source) -> str:
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    raise ValueError("a cell's source is neither text nor a list of lines")
+
+
+def parse_notebook(data: bytes) -> list[Cell]:
+    """The cells of a notebook file's bytes; ValueError with a one-line reason if it is not one."""
+    if not data.strip():
+        raise ValueError("the notebook file is empty")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"the notebook is not UTF-8 text (byte {exc.start})") from None
+    try:
+        notebook = json.loads(text)
+    except RecursionError:
+        raise ValueError("the notebook's JSON is nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the notebook is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(notebook, dict):
+        raise ValueError("the notebook's JSON is not an object")
+    if "worksheets" in notebook or notebook.get("nbformat", 4) != 4:
+        raise ValueError(
+            f"notebook format {notebook.get('nbformat')} is not supported (save it with Jupyter)"
+        )
+    raw_cells = notebook.get("cells")
+    if not isinstance(raw_cells, list):
+        raise ValueError("the notebook has no list of cells")
+    cells = []
+    for number, raw in enumerate(raw_cells, 1):
+        if not isinstance(raw, dict):
+            raise ValueError(f"cell {number} is not an object")
+        cell_type = raw.get("cell_type")
+        try:
+            source = _text(raw.get("source", ""))
+        except ValueError as exc:
+            raise ValueError(f"cell {number}: {exc}") from None
+        metadata = raw.get("metadata")
+        nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+        cells.append(
+            Cell(
+                cell_type if cell_type in CELL_TYPES else "raw",
+                source,
+                nbgrader if isinstance(nbgrader, dict) else {},
+            )
+        )
+    return cells
+
+
+def read_submission(student: str, folder: Path | None, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submission:
+    """Find and parse the notebook of one submission folder; never raises for bad content."""
+    submission = Submission(student, folder)
+    if folder is None or not folder.is_dir() or folder.is_symlink():
+        submission.problem = "no assignment folder in the submission"
+        return submission
+    submission.digest = folder_digest(folder)
+    notebook, note = choose_notebook(folder)
+    submission.note = note
+    if notebook is None:
+        submission.problem = note
+        submission.note = ""
+        return submission
+    submission.notebook = notebook
+    try:
+        fd = os.open(notebook, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        submission.problem = f"the notebook cannot be opened ({exc.strerror})"
+        return submission
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        submission.problem = f"the notebook is larger than {max_bytes >> 20} MB"
+        return submission
+    try:
+        submission.cells = parse_notebook(data)
+    except ValueError as exc:
+        submission.problem = str(exc)
+    return submission

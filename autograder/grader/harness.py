@@ -1,0 +1,632 @@
+"""The sandbox side: runs ONE submission's code in an isolated, limited child process tree.
+
+Started by ``sandbox.Sandbox`` as ``python -I -c <bootstrap> JOB`` (JOB: a JSON
+file the grader wrote). This module must stay importable without the rest of
+the ``autograder`` package: it never sees the hidden checks, the reference
+solutions or the gradebook, only the job (cells to run, call inputs as plain
+data) and the submission's files. Process tree::
+
+    S0  (root, host namespaces)  reads the job, preloads NumPy/IPython/kit, unshares
+     `- S1  (pid 1 of a new PID namespace, root)  mounts the private view, reaps
+         `- E  (sandbox uid, limits)  the step chain below
+
+The step chain runs the notebook's code cells in order; at each hidden test
+cell it runs that test's calls. Every step runs in a forked *runner* while
+its parent, the *checkpoint*, holds the state from before the step:
+
+- a cell that completes hands over: the runner becomes the next checkpoint;
+- a cell that crashes the process or overruns its time is killed and reported,
+  and the checkpoint goes on with the next step, as if the cell had not run;
+- a test's runner performs the calls, sends the plain outputs and exits, so
+  an infinite loop or a crash in one graded function costs only that test.
+
+Messages go to the grader over one ``SOCK_SEQPACKET`` socket (see ``wire``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+import time
+
+from . import wire
+
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x08000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+
+#: World-writable places every sandbox gets a private, size-limited copy of.
+TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+#: MIME types kept from display outputs; anything else (HTML, JavaScript) is dropped.
+KEPT_MIME = ("text/plain", "image/png")
+TEXT_LIMIT = 20_000  # characters of stream output kept per cell
+DISPLAY_LIMIT = 2_000_000  # bytes of base64 image data kept per cell
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+# The chain's own tools, bound before any submission code can replace them.
+_fork, _exit, _kill, _waitpid, _pipe = os.fork, os._exit, os.kill, os.waitpid, os.pipe
+_read, _write, _close, _select = os.read, os.write, os.close, select.select
+_monotonic = time.monotonic
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"{what}: {os.strerror(code)}")
+
+
+def _prctl(option: int, value: int) -> None:
+    _check(_libc.prctl(option, value, 0, 0, 0), f"prctl({option})")
+
+
+def _mount(source, target, fstype, flags, data=None) -> None:
+    enc = lambda s: None if s is None else os.fsencode(s)  # noqa: E731
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
+
+
+# ------------------------------------------------------------- plain values
+
+
+def to_plain(value, depth: int = 0):
+    """The sandbox's copy of ``hidden_checks.to_plain`` (same rules; the grader re-applies the original)."""
+    import numpy as np
+
+    if depth > 3:
+        raise TypeError("the returned value is nested too deeply")
+    if isinstance(value, bool | int | float | np.number | np.bool_):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"an array of dtype {value.dtype} was returned; expected numbers")
+        return np.array(value, copy=True)
+    if isinstance(value, tuple | list):
+        return tuple(to_plain(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("a dictionary with non-string keys was returned")
+        return {k: to_plain(v, depth + 1) for k, v in value.items()}
+    raise TypeError(f"a {type(value).__name__} was returned; expected numbers or arrays")
+
+
+def perform(call: dict, namespace: dict):
+    """Run one call on freshly decoded inputs; the encoded plain output or fault."""
+    function = namespace.get(call["f"])
+    if not callable(function):
+        return wire.encode(wire.Fault("NameError", f"{call['f']} is not defined"))
+    try:
+        args, kwargs = wire.decode(call["args"]), wire.decode(call["kwargs"])
+        return wire.encode(to_plain(function(*args, **kwargs)))
+    except BaseException as exc:
+        return wire.encode(wire.Fault(type(exc).__name__, str(exc)[:300]))
+
+
+# --------------------------------------------------------- output recording
+
+
+class Recorder:
+    """Collects one cell's outputs as nbformat dicts, with size caps."""
+
+    def __init__(self):
+        self.outputs: list[dict] = []
+        self.dropped_text = 0
+        self.text = 0
+        self.images = 0
+
+    def stream(self, name: str, text: str) -> None:
+        room = TEXT_LIMIT - self.text
+        if room <= 0:
+            self.dropped_text += len(text)
+            return
+        if len(text) > room:
+            self.dropped_text += len(text) - room
+            text = text[:room]
+        self.text += len(text)
+        last = self.outputs[-1] if self.outputs else None
+        if last and last["output_type"] == "stream" and last["name"] == name:
+            last["text"] += text
+        else:
+            self.outputs.append({"output_type": "stream", "name": name, "text": text})
+
+    def _bundle(self, data) -> dict:
+        bundle = {}
+        if not isinstance(data, dict):
+            return bundle
+        text = data.get("text/plain")
+        if isinstance(text, str):
+            bundle["text/plain"] = text[:5000]
+        png = data.get("image/png")
+        if isinstance(png, bytes):
+            import base64
+
+            png = base64.b64encode(png).decode("ascii")
+        if isinstance(png, str) and self.images + len(png) <= DISPLAY_LIMIT:
+            self.images += len(png)
+            bundle["image/png"] = png
+        return bundle
+
+    def display(self, data) -> None:
+        bundle = self._bundle(data)
+        if bundle:
+            self.outputs.append({"output_type": "display_data", "data": bundle, "metadata": {}})
+
+    def result(self, data, count) -> None:
+        bundle = self._bundle(data)
+        if bundle:
+            self.outputs.append(
+                {"output_type": "execute_result", "data": bundle, "metadata": {}, "execution_count": count}
+            )
+
+    def error(self, ename: str, evalue: str, traceback: list) -> None:
+        lines = [str(line)[:2000] for line in (traceback or [])][:60]
+        self.outputs.append(
+            {
+                "output_type": "error",
+                "ename": str(ename)[:200],
+                "evalue": str(evalue)[:2000],
+                "traceback": lines,
+            }
+        )
+
+    def finish(self) -> list[dict]:
+        if self.dropped_text:
+            self.stream("stderr", "")  # keep order: the note closes the stream outputs
+            self.outputs.append(
+                {
+                    "output_type": "stream",
+                    "name": "stderr",
+                    "text": f"\n[grader: {self.dropped_text} more characters of output were cut]\n",
+                }
+            )
+        return self.outputs
+
+
+class _Stream:
+    """A text stream that feeds a Recorder (sys.stdout / sys.stderr during a cell)."""
+
+    encoding, errors = "utf-8", "strict"
+
+    def __init__(self, recorder_ref, name):
+        self._ref, self.name = recorder_ref, name
+
+    def write(self, text):
+        if not isinstance(text, str):
+            text = str(text)
+        recorder = self._ref()
+        if recorder is not None:
+            recorder.stream(self.name, text)
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        raise OSError(errno.EBADF, "no file descriptor for notebook output")
+
+
+def make_shell(state):
+    """An IPython shell (no kernel) whose outputs go to ``state.recorder``."""
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    class Publisher(DisplayPublisher):
+        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
+            if state.recorder is not None:
+                state.recorder.display(data)
+
+        def clear_output(self, wait=False):
+            pass
+
+    class Hook(DisplayHook):
+        def start_displayhook(self):
+            pass
+
+        def write_output_prompt(self):
+            pass
+
+        def write_format_data(self, format_dict, md_dict=None):
+            if state.recorder is not None:
+                state.recorder.result(format_dict, self.prompt_count)
+
+        def finish_displayhook(self):
+            pass
+
+    class GradingShell(InteractiveShell):
+        display_pub_class = Publisher
+        displayhook_class = Hook
+
+        def enable_gui(self, gui=None):
+            return None
+
+        def _showtraceback(self, etype, evalue, stb):
+            if state.recorder is not None:
+                name = getattr(etype, "__name__", str(etype))
+                state.recorder.error(name, str(evalue), stb)
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor"
+    config.InteractiveShell.autocall = 0
+    shell = GradingShell.instance(config=config)
+    with contextlib.suppress(Exception):
+        shell.run_line_magic("matplotlib", "inline")  # what a Jupyter kernel does
+    return shell
+
+
+# ------------------------------------------------------------------ the chain
+
+
+class State:
+    def __init__(self, job, sock):
+        self.job, self.sock = job, sock
+        self.recorder = None
+        self.shell = None
+        self.stdout, self.stderr = sys.stdout, sys.stderr
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        return {
+            "SIGSEGV": "crashed (segmentation fault)",
+            "SIGKILL": "was killed (SIGKILL, out of memory?)",
+            "SIGXCPU": "used up its CPU time",
+            "SIGABRT": "aborted (SIGABRT)",
+            "SIGBUS": "crashed (bus error)",
+            "SIGFPE": "crashed (floating-point exception)",
+            "SIGILL": "crashed (illegal instruction)",
+        }.get(name, f"was killed by {name}")
+    return f"exited with status {os.WEXITSTATUS(status)}"
+
+
+def _wait_runner(pid: int, handover_fd: int, timeout: float):
+    """Wait for a runner: ("handover", None), ("exit", status) or ("timeout", None)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    deadline = _monotonic() + timeout
+    watch = [handover_fd] + ([pidfd] if pidfd is not None else [])
+    try:
+        while True:
+            left = deadline - _monotonic()
+            if left <= 0:
+                with contextlib.suppress(ProcessLookupError):
+                    _kill(pid, signal.SIGKILL)
+                _waitpid(pid, 0)
+                return "timeout", None
+            ready, _, _ = _select(watch, [], [], left if pidfd is not None else min(left, 0.02))
+            if handover_fd in ready:
+                if _read(handover_fd, 1) == b"h":
+                    return "handover", None
+                watch.remove(handover_fd)  # closed without handing over: wait for the exit
+            done, status = _waitpid(pid, os.WNOHANG) if (pidfd is None or pidfd in ready) else (0, 0)
+            if done == pid:
+                return "exit", status
+    finally:
+        if pidfd is not None:
+            _close(pidfd)
+
+
+def _wait_runner_exit(pid: int, timeout: float):
+    """("exit", status) once ``pid`` ends, or ("timeout", None) after killing it."""
+    read_end, write_end = _pipe()
+    _close(write_end)  # no handover possible: only the exit counts
+    try:
+        return _wait_runner(pid, read_end, timeout)
+    finally:
+        _close(read_end)
+
+
+def _silence(state):
+    null = Recorder()
+    null.stream = lambda name, text: None  # type: ignore[method-assign]
+    state.recorder = null
+    sys.stdout = _Stream(lambda: state.recorder, "stdout")
+    sys.stderr = _Stream(lambda: state.recorder, "stderr")
+
+
+def _run_cell(state, k: int, source: str) -> None:
+    recorder = state.recorder = Recorder()
+    sys.stdout = _Stream(lambda: state.recorder, "stdout")
+    sys.stderr = _Stream(lambda: state.recorder, "stderr")
+    ok = True
+    try:
+        result = state.shell.run_cell(source, store_history=True)
+        ok = bool(result.success)
+    except BaseException as exc:
+        ok = False
+        recorder.error(type(exc).__name__, str(exc), [])
+    finally:
+        sys.stdout, sys.stderr = state.stdout, state.stderr
+    count = getattr(state.shell, "execution_count", 1) - 1
+    wire.send(state.sock, {"t": "cell", "k": k, "ok": ok, "count": count, "outputs": recorder.finish()})
+    _silence(state)
+
+
+def _call_group(state, calls: list, indices: list[int], timeout: float) -> dict[int, object]:
+    """Perform ``calls[i]`` for i in ``indices`` in a forked process; a crash or hang costs only these."""
+    read_end, write_end = _pipe()
+    pid = _fork()
+    if pid == 0:
+        _close(read_end)
+        namespace = state.shell.user_ns
+        results = {i: perform(calls[i], namespace) for i in indices}
+        data = wire.dumps({"t": "group", "results": [[i, results[i]] for i in indices]})
+        with contextlib.suppress(OSError):
+            view = memoryview(data)
+            while view:
+                view = view[_write(write_end, view) :]
+        _exit(0)
+    _close(write_end)
+    chunks, deadline = [], _monotonic() + timeout
+    try:
+        while (left := deadline - _monotonic()) > 0:
+            if not _select([read_end], [], [], left)[0]:
+                continue
+            chunk = _read(read_end, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        _close(read_end)
+    how, status = _wait_runner_exit(pid, max(deadline - _monotonic(), 0.5))
+    if how == "timeout":
+        how = wire.Fault("TimeoutError", f"did not return within {timeout:g} s (an infinite loop?)")
+    else:
+        how = wire.Fault("ProcessDied", f"the Python process {_describe(status)} during this call")
+    try:
+        message = json.loads(b"".join(chunks).decode("utf-8"))
+        return {int(i): out for i, out in message["results"]}
+    except (ValueError, KeyError, TypeError):
+        return dict.fromkeys(indices, wire.encode(how))
+
+
+def _run_check(state, k: int, step: dict) -> None:
+    """Perform a test's calls, one forked group per graded function, and send the outputs."""
+    _silence(state)
+    calls = step["calls"]
+    groups: dict[str, list[int]] = {}
+    for index, call in enumerate(calls):
+        groups.setdefault(str(call.get("f")), []).append(index)
+    outputs: dict[int, object] = {}
+    for indices in groups.values():
+        outputs.update(_call_group(state, calls, indices, state.job["limits"]["check_timeout"]))
+    ordered = [outputs.get(i) for i in range(len(calls))]
+    wire.send(state.sock, {"t": "check", "k": k, "id": step["id"], "outputs": ordered})
+
+
+def run_steps(state) -> None:
+    """The checkpoint/runner chain over the job's steps (see the module docstring)."""
+    steps = state.job["steps"]
+    k = 0
+    while k < len(steps):
+        step = steps[k]
+        timeout = step["timeout"]
+        wire.send(state.sock, {"t": "step", "k": k})
+        read_end, write_end = _pipe()
+        pid = _fork()
+        if pid == 0:  # the runner
+            _close(read_end)
+            try:
+                if step["kind"] == "cell":
+                    _run_cell(state, k, step["source"])
+                    _write(write_end, b"h")
+                    _close(write_end)
+                    k += 1
+                    continue  # this process is now the checkpoint of step k + 1
+                _run_check(state, k, step)
+            except BaseException as exc:
+                with contextlib.suppress(BaseException):
+                    wire.send(state.sock, {"t": "fault", "k": k, "how": f"harness error {exc!r}"[:300]})
+            _exit(0)
+        _close(write_end)
+        how, status = _wait_runner(pid, read_end, timeout)
+        _close(read_end)
+        if how == "handover":
+            _exit(0)  # the runner carries on; this state is no longer needed
+        if how == "timeout":
+            wire.send(state.sock, {"t": "fault", "k": k, "how": f"timeout {timeout:g}"})
+        elif step["kind"] == "cell" or status != 0:
+            wire.send(state.sock, {"t": "fault", "k": k, "how": _describe(status)})
+        k += 1
+    wire.send(state.sock, {"t": "end"})
+    _exit(0)
+
+
+# ------------------------------------------------------------------ isolation
+
+
+def _limits(limits: dict, own_uid: bool) -> None:
+    mb = 1 << 20
+    for which, soft, hard in (
+        (resource.RLIMIT_AS, limits["memory_mb"] * mb, limits["memory_mb"] * mb),
+        (resource.RLIMIT_CPU, limits["cpu_seconds"], limits["cpu_seconds"] + 5),
+        (resource.RLIMIT_FSIZE, limits["file_mb"] * mb, limits["file_mb"] * mb),
+        (resource.RLIMIT_CORE, 0, 0),
+        (resource.RLIMIT_NOFILE, 256, 256),
+    ):
+        resource.setrlimit(which, (soft, hard))
+    if own_uid:  # counts the processes of the sandbox's own uid only
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["nproc"], limits["nproc"]))
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    chosen: list[str] = []
+    for path in sorted({os.path.normpath(p) for p in paths}, key=len):
+        if not any(path == c or path.startswith(c.rstrip("/") + "/") for c in chosen):
+            chosen.append(path)
+    return chosen
+
+
+def private_view(job: dict) -> None:
+    """In a new mount namespace: hide the course, temp dirs and homes; re-expose what Python needs."""
+    limits = job["limits"]
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    keep = [p for p in _outermost(job["keep"]) if os.path.isdir(p)]
+    keep_fds = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep}
+    files_fd = os.open(os.path.join(job["scratch"], "files"), os.O_RDONLY | os.O_DIRECTORY)
+    for path in _outermost(job["hide"]):
+        if os.path.isdir(path) and os.path.realpath(path) != "/":
+            scratch = path in TEMP_DIRS
+            size = limits["tmpfs_mb"] if path == "/tmp" else 16
+            mode = "1777" if scratch else "755"
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode={mode}")
+    for path, fd in keep_fds.items():
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    uid = job["uid"]
+    for folder in ("/tmp/home", "/tmp/submission"):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        os.chown(folder, uid, uid)
+    _copy_tree(files_fd, "/tmp/submission", uid, job["limits"]["copy_mb"] << 20)
+    os.close(files_fd)
+
+
+def _copy_tree(src_fd: int, target: str, uid: int, budget: int) -> int:
+    """Copy regular files and folders (never links) from a directory fd; returns bytes left."""
+    for entry in os.scandir(src_fd):
+        if entry.is_symlink():
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            sub = os.path.join(target, entry.name)
+            os.mkdir(sub, 0o700)
+            os.chown(sub, uid, uid)
+            fd = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=src_fd)
+            budget = _copy_tree(fd, sub, uid, budget)
+            os.close(fd)
+        elif entry.is_file(follow_symlinks=False):
+            fd = os.open(entry.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=src_fd)
+            with os.fdopen(fd, "rb") as source:
+                data = source.read(max(budget, 0) + 1)
+            if len(data) > budget:
+                continue
+            budget -= len(data)
+            path = os.path.join(target, entry.name)
+            with open(path, "wb") as out:
+                out.write(data)
+            os.chown(path, uid, uid)
+    return budget
+
+
+def _drop_privileges(uid: int) -> None:
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+def _preload(job: dict, notes: list) -> None:
+    """Import what every notebook imports, once, before any fork (speed only)."""
+    for name in job["preload"]:
+        try:
+            __import__(name)
+        except Exception as exc:
+            notes.append(f"preloading {name} failed: {exc!r}"[:200])
+
+
+def main(job_path: str) -> None:
+    """Entry point of S0 (see the module docstring)."""
+    sys.dont_write_bytecode = True
+    with open(job_path, encoding="utf-8") as handle:
+        job = json.load(handle)
+    sock = socket.socket(fileno=job["socket_fd"])
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != job["parent_pid"]:
+        _exit(3)
+    notes: list[str] = []
+    _preload(job, notes)
+    isolation = {"namespaces": False, "uid": os.geteuid()}
+    if job["isolate"]:
+        try:
+            _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
+            isolation["namespaces"] = True
+        except OSError as exc:
+            notes.append(f"no network/filesystem isolation ({exc.strerror}); limits and scratch cwd only")
+    alive_r, alive_w = _pipe()  # S0 holds the write end: EOF means S0 is gone
+    pid = _fork()
+    if pid:  # S0: wait for S1 and pass on its fate
+        _close(alive_r)
+        _, status = _waitpid(pid, 0)
+        _exit(0 if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else 1)
+    # S1 (its parent is outside its PID namespace, so getppid() says 0: the pipe tells instead)
+    _close(alive_w)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if _select([alive_r], [], [], 0)[0]:
+        _exit(3)
+    _close(alive_r)
+    try:
+        if isolation["namespaces"]:
+            private_view(job)
+            cwd, home = "/tmp/submission", "/tmp/home"
+        else:
+            _prctl(PR_SET_CHILD_SUBREAPER, 1)
+            cwd, home = os.path.join(job["scratch"], "files"), os.path.join(job["scratch"], "home")
+            os.makedirs(home, exist_ok=True)
+    except OSError as exc:
+        wire.send(sock, {"t": "hello", "error": f"sandbox setup failed: {exc}"[:500]})
+        _exit(4)
+    pid = _fork()
+    if pid:  # S1: reap every process of the sandbox; none left means the sandbox is done
+        while True:
+            try:
+                os.wait()
+            except ChildProcessError:
+                _exit(0)
+            except InterruptedError:
+                pass
+    # E: the sandbox proper
+    try:
+        own_uid = isolation["namespaces"] and os.geteuid() == 0
+        _limits(job["limits"], own_uid)
+        if own_uid:
+            _drop_privileges(job["uid"])
+            isolation["uid"] = os.geteuid()
+        elif os.geteuid() == 0:
+            notes.append("running as root: no namespaces, so privileges were not dropped")
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+        os.chdir(cwd)
+        os.environ.update(
+            HOME=home,
+            IPYTHONDIR=os.path.join(home, ".ipython"),
+            TMPDIR=os.path.dirname(cwd),
+            MPLCONFIGDIR=os.path.join(home, ".matplotlib"),
+            NUMBA_CACHE_DIR=os.path.join(home, ".numba"),
+        )
+        os.closerange(3, job["socket_fd"])
+        os.closerange(job["socket_fd"] + 1, 1024)
+        state = State(job, sock)
+        state.shell = make_shell(state)
+        state.stdout, state.stderr = sys.stdout, sys.stderr
+        wire.send(sock, {"t": "hello", "isolation": isolation, "notes": notes})
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            wire.send(sock, {"t": "hello", "error": f"sandbox setup failed: {exc!r}"[:500]})
+        _exit(4)
+    run_steps(state)

@@ -1,0 +1,384 @@
+"""The grader's side of a sandbox: start it, talk to it, bound it in time, end it.
+
+A ``Sandbox`` is one child process tree (see ``harness``) grading one
+submission. The grader never blocks on it: ``batch`` polls the socket of
+every running sandbox with a selector, feeds datagrams to ``receive`` and
+calls ``check_deadline``. Whatever the child sends is checked against the
+plan (step numbers, test ids, output counts, output shapes); anything else
+ends the sandbox with a reason, and the steps it did not finish score 0.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import wire
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BOOTSTRAP = (
+    "import sys; sys.path.insert(0, sys.argv[2]); from autograder.grader import harness; "
+    "del sys.path[0]; harness.main(sys.argv[1])"
+)
+#: Modules every notebook imports; the sandbox imports them before forking (speed only).
+PRELOAD = (
+    "numpy",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "matplotlib_inline.backend_inline",
+    "IPython",
+    "IPython.core.interactiveshell",
+    "reg_utils",
+    "testCases",
+)
+WORKDIR_PREFIX = "reg-grader-"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandbox (every process of it) and the grader's patience."""
+
+    memory_mb: int = 2048  # address space per process (RLIMIT_AS)
+    cpu_seconds: int = 120  # CPU time per process (RLIMIT_CPU)
+    nproc: int = 8  # processes of the sandbox's uid (RLIMIT_NPROC, only with a uid of its own)
+    file_mb: int = 64  # largest file a sandbox process may write (RLIMIT_FSIZE)
+    tmpfs_mb: int = 256  # the sandbox's private /tmp (cwd and home live there)
+    copy_mb: int = 50  # submission files copied into the sandbox
+    cell_timeout: float = 30.0  # wall seconds per notebook cell
+    check_timeout: float = 10.0  # wall seconds per graded function per hidden test (its calls)
+    startup_timeout: float = 60.0  # from launch to the first step
+    grace: float = 5.0  # the grader's margin over the sandbox's own timeouts
+    total_timeout: float = 900.0  # wall seconds per submission, all steps together
+
+
+def kit_paths() -> list[str]:
+    """Folders the sandboxed Python must read: interpreter, venv and the kit's packages."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    for name in ("reg_utils", "testCases", "reg_utils.datasets"):
+        spec = importlib.util.find_spec(name)
+        paths.update(spec.submodule_search_locations or [] if spec else [])
+    return sorted(p for p in paths if p)
+
+
+def hidden_paths(course_root: Path) -> list[str]:
+    """Folders the sandbox must not see: the repo and its neighbours, the course, homes, temp dirs."""
+    repo = REPO_ROOT
+    paths = {
+        str(repo),
+        str(Path(course_root).resolve()),
+        str(Path.home()),
+        tempfile.gettempdir(),
+        "/tmp",
+        "/var/tmp",
+        "/dev/shm",
+        "/run/lock",
+    }
+    if repo.parent != Path("/"):
+        paths.add(str(repo.parent))
+    return sorted(paths)
+
+
+def _copy_submission(folder: Path | None, target: Path, budget: int) -> None:
+    """Copy a submission's regular files and folders (no links, no devices), up to ``budget`` bytes."""
+    target.mkdir(parents=True)
+    if folder is None:
+        return
+    for entry in sorted(folder.iterdir()):
+        mode = entry.lstat().st_mode
+        if stat.S_ISDIR(mode):
+            _copy_submission(entry, target / entry.name, budget)
+        elif stat.S_ISREG(mode) and entry.lstat().st_size <= budget:
+            budget -= entry.lstat().st_size
+            fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as source, open(target / entry.name, "wb") as out:
+                shutil.copyfileobj(source, out)
+
+
+def clean_stale_workdirs() -> None:
+    """Remove work folders left by graders that were killed (their pid is gone)."""
+    base = Path(tempfile.gettempdir())
+    for folder in base.glob(f"{WORKDIR_PREFIX}*"):
+        try:
+            pid = int(folder.name[len(WORKDIR_PREFIX) :].split("-")[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class Sandbox:
+    """One submission's run: the job it was given and what came back."""
+
+    student: str
+    steps: list[dict]  # as in plan.Plan.steps, check steps with their wire calls
+    folder: Path | None
+    workdir: Path
+    limits: Limits
+    isolate: bool = True
+    mpl_cache: str | None = None
+    course_root: Path = REPO_ROOT / "autograder"
+    # what came back
+    hello: dict | None = None
+    cells: dict = field(default_factory=dict)  # step -> (outputs, execution_count)
+    checks: dict = field(default_factory=dict)  # grade_id -> list of wire outputs
+    faults: dict = field(default_factory=dict)  # step -> how it failed
+    stop: str | None = None  # why the sandbox ended early, if it did
+    done: bool = False
+
+    def start(self) -> None:
+        for step in self.steps:  # the checkpoint's budget per step; the grader adds its grace
+            if step["kind"] == "cell":
+                step["timeout"] = self.limits.cell_timeout
+            else:
+                functions = {call["f"] for call in step["calls"]}
+                step["timeout"] = self.limits.check_timeout * len(functions) + 1.0
+        self.scratch = self.workdir / f"{len(list(self.workdir.iterdir())):03d}-{secrets.token_hex(6)}"
+        _copy_submission(self.folder, self.scratch / "files", self.limits.copy_mb << 20)
+        (self.scratch / "home").mkdir()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        job = {
+            "student": self.student,
+            "socket_fd": theirs.fileno(),
+            "parent_pid": os.getpid(),
+            "isolate": self.isolate,
+            "uid": 200_000 + secrets.randbelow(100_000),
+            "scratch": str(self.scratch),
+            "hide": hidden_paths(self.course_root),
+            "keep": kit_paths(),
+            "limits": asdict(self.limits),
+            "preload": list(PRELOAD),
+            "steps": self.steps,
+        }
+        job_path = self.scratch / "job.json"
+        job_path.write_text(wire.dumps(job).decode("utf-8"), encoding="utf-8")
+        self.log_path = self.scratch / "log.txt"
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-c", BOOTSTRAP, str(job_path), str(REPO_ROOT)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=self._environment(),
+                cwd=self.scratch,
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,
+            )
+        theirs.close()
+        ours.setblocking(False)
+        self.sock = ours
+        self.receiver = wire.Receiver()
+        self.started = self.event = time.monotonic()
+        self.current: int | None = None
+
+    def _environment(self) -> dict:
+        venv_bin = os.path.dirname(sys.executable)
+        env = {
+            "PATH": os.pathsep.join([venv_bin, "/usr/local/bin", "/usr/bin", "/bin"]),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "TERM": "dumb",
+            "HOME": str(self.scratch / "home"),
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "NUMEXPR_NUM_THREADS": "1",
+            "NUMBA_NUM_THREADS": "1",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            # reg_utils.training_iterations shortens the ungraded 30000-iteration training runs
+            "NBGRADER_EXECUTION": "autograde",
+        }
+        if self.mpl_cache:
+            env["MPLCONFIGDIR"] = self.mpl_cache
+        return env
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    # ------------------------------------------------------------ messages
+
+    def receive(self) -> None:
+        """Read every datagram waiting on the socket and act on the messages they complete."""
+        while not self.done:
+            try:
+                datagram = self.sock.recv(wire.CHUNK + 64)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                self.finish(f"the connection to the sandbox failed ({exc.strerror})")
+                return
+            if not datagram:
+                self.finish("the sandbox ended before finishing the notebook" + self._log_hint())
+                return
+            try:
+                message = self.receiver.feed(datagram)
+                if message is not None:
+                    self._handle(message)
+            except wire.WireError as exc:
+                self.finish(
+                    f"the sandbox sent malformed data ({exc}); the notebook interfered with the grader"
+                )
+
+    def _handle(self, message: dict) -> None:
+        kind, now = message["t"], time.monotonic()
+        self.event = now
+        if kind == "hello":
+            if self.hello is not None:
+                raise wire.WireError("second hello")
+            self.hello = message
+            if message.get("error"):
+                self.finish(str(message["error"])[:500])
+            return
+        if self.hello is None:
+            raise wire.WireError(f"{kind} before hello")
+        if kind == "end":
+            self.finish(None)
+            return
+        k = message.get("k")
+        if not isinstance(k, int) or not 0 <= k < len(self.steps):
+            raise wire.WireError("bad step number")
+        if kind == "step":
+            if self.current is not None and k <= self.current:
+                raise wire.WireError("steps out of order")
+            self.current = k
+            return
+        if k != self.current:
+            raise wire.WireError("result for a step that is not running")
+        step = self.steps[k]
+        if kind == "cell" and step["kind"] == "cell" and k not in self.cells:
+            count = message.get("count")
+            self.cells[k] = (
+                sanitize_outputs(message.get("outputs")),
+                count if isinstance(count, int) else None,
+            )
+        elif kind == "check" and step["kind"] == "check" and message.get("id") == step["id"]:
+            if step["id"] in self.checks:
+                raise wire.WireError("second result for a test")
+            self.checks[step["id"]] = message.get("outputs")
+        elif kind == "fault":
+            self.faults.setdefault(k, str(message.get("how", "failed"))[:300])
+        else:
+            raise wire.WireError(f"unexpected {kind} message")
+
+    # ------------------------------------------------------------ time
+
+    def deadline(self) -> float:
+        """When the grader stops waiting for the sandbox's next sign of progress."""
+        if self.hello is None or self.current is None:
+            budget = self.limits.startup_timeout
+        else:
+            budget = self.steps[self.current]["timeout"]
+        return min(self.event + budget + self.limits.grace, self.started + self.limits.total_timeout)
+
+    def check_deadline(self, now: float) -> None:
+        if self.done or now < self.deadline():
+            return
+        if now >= self.started + self.limits.total_timeout:
+            self.finish(f"the notebook used up the grader's {self.limits.total_timeout:g} s per submission")
+        elif self.current is None:
+            self.finish("the sandbox did not start in time" + self._log_hint())
+        else:
+            self.faults.setdefault(self.current, "stopped responding")
+            self.finish("the sandbox stopped responding")
+
+    # ------------------------------------------------------------ the end
+
+    def _log_hint(self) -> str:
+        try:
+            with open(self.log_path, "rb") as handle:
+                handle.seek(max(0, os.path.getsize(self.log_path) - 400))
+                tail = handle.read().decode("utf-8", "replace").strip().splitlines()
+        except OSError:
+            return ""
+        return f" ({tail[-1][:200]})" if tail else ""
+
+    def finish(self, reason: str | None) -> None:
+        """Mark the run over (``reason``: why it ended early) and end every process of the sandbox."""
+        if self.done:
+            return
+        self.done, self.stop = True, reason
+        self.kill()
+
+    def kill(self) -> None:
+        process = getattr(self, "process", None)
+        if process is None:
+            return
+        # S0 dies -> S1 (pid 1 of the sandbox's PID namespace) dies -> the kernel kills the rest.
+        # Without namespaces the session's process group is the best handle there is.
+        for target in (lambda: os.killpg(process.pid, signal.SIGKILL), process.kill):
+            try:
+                target()
+            except (ProcessLookupError, PermissionError):
+                pass
+        process.wait()
+        self.sock.close()
+
+    def cleanup(self) -> None:
+        self.kill()
+        shutil.rmtree(getattr(self, "scratch", self.workdir / "-"), ignore_errors=True)
+
+
+_OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}
+
+
+def sanitize_outputs(outputs, limit: int = 3 << 20) -> list[dict]:
+    """Keep only well-formed nbformat outputs of the kinds the harness produces, within a size budget."""
+    clean: list[dict] = []
+    if not isinstance(outputs, list):
+        return clean
+    budget = limit
+    for output in outputs[:200]:
+        if not isinstance(output, dict) or output.get("output_type") not in _OUTPUT_TYPES:
+            continue
+        kind = output["output_type"]
+        if kind == "stream":
+            text, name = output.get("text"), output.get("name")
+            if not (isinstance(text, str) and name in ("stdout", "stderr")):
+                continue
+            entry = {"output_type": "stream", "name": name, "text": text}
+        elif kind == "error":
+            traceback = output.get("traceback")
+            traceback = [str(t) for t in traceback] if isinstance(traceback, list) else []
+            entry = {
+                "output_type": "error",
+                "ename": str(output.get("ename", "Error")),
+                "evalue": str(output.get("evalue", "")),
+                "traceback": traceback,
+            }
+        else:  # display_data, execute_result
+            data = output.get("data") if isinstance(output.get("data"), dict) else {}
+            bundle = {
+                k: v for k, v in data.items() if k in ("text/plain", "image/png") and isinstance(v, str)
+            }
+            png = bundle.get("image/png", "")
+            if png and not _is_base64(png):
+                del bundle["image/png"]
+            if not bundle:
+                continue
+            entry = {"output_type": kind, "data": bundle, "metadata": {}}
+            if kind == "execute_result":
+                count = output.get("execution_count")
+                entry["execution_count"] = count if isinstance(count, int) else None
+        size = len(wire.dumps(entry))
+        if size > budget:
+            break
+        budget -= size
+        clean.append(entry)
+    return clean
+
+
+def _is_base64(text: str) -> bool:
+    import re
+
+    return re.fullmatch(r"[A-Za-z0-9+/=\s]*", text) is not None
