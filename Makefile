@@ -65,10 +65,13 @@ explore: $(STAMP) ## Serve the live regularization explorer with Voila on 127.0.
 	$(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) --strip_sources=True \
 	  notebooks/Explore_regularization.ipynb
 
+bench-grading: $(STAMP) ## Grade 40 generated submissions with JOBS=1 and 2: wall time per submission, speed-up
+	$(BIN)/python -m benchmarks.bench_grading
+
 release: $(STAMP) ## Generate the student notebook from the instructor source
 	$(BIN)/python -m autograder.tools release
 
-autograde: $(STAMP) ## Grade autograder/submitted/* (JOBS=N in parallel)
+autograde: $(STAMP) ## Grade autograder/submitted/* in sandboxes, JOBS=N in parallel (see autograder/README.md)
 	$(BIN)/python -m autograder.tools autograde --jobs $(JOBS)
 
 feedback: $(STAMP) ## Write HTML feedback for every graded student
