@@ -875,9 +875,10 @@ class RegularizationExplorer:
                                              description="keep_prob", readout_format=".2f",
                                              style=style, layout=wide)  # fmt: skip
         self.regularizer = widgets.ToggleButtons(options=REGULARIZERS, value=s.regularizer,
-                                                 description="regularizer", style={
-                                                     "description_width": "92px",
-                                                     "button_width": "70px"})  # fmt: skip
+                                                 tooltips=["no regularization", "L2 (weight decay)",
+                                                           "inverted dropout on hidden layers",
+                                                           "L2 and dropout together"],
+                                                 style={"button_width": "76px"})  # fmt: skip
         rates = sorted({*LEARNING_RATES, s.learning_rate})
         self.learning_rate = widgets.SelectionSlider(options=[(_label(r), r) for r in rates],
                                                      value=s.learning_rate,
@@ -944,7 +945,7 @@ class RegularizationExplorer:
         self.sweep_button.on_click(self._on_sweep)
 
         controls = widgets.VBox([
-            self.regularizer, self.lambd, self.keep_prob, self.learning_rate,
+            widgets.HTML("regularizer"), self.regularizer, self.lambd, self.keep_prob, self.learning_rate,
             self.num_iterations, self.dataset, self.noise, self.train_share, self.seed,
             widgets.HBox([self.show_test, self.slow]), self.link,
         ], layout=widgets.Layout(width="340px"))  # fmt: skip
