@@ -1073,13 +1073,18 @@ class RegularizationExplorer:
         if self._url_state:
             self.link.value = (f'<a class="rex-link" href="?{html.escape(settings.query())}" '
                                'target="_self">link to these settings</a>')  # fmt: skip
+        notes = []
         if failing:
-            self.status.value = html.escape(
+            notes.append(
                 f"Training with the kit's engine: {', '.join(failing)} does not pass its check "
                 "yet (see above)."
             )
-        else:
-            self.status.value = ""
+        if not engine.warm_up().is_set():
+            notes.append(
+                "Compiling the fast engine: about 15 s, only the first time on this machine "
+                "(numba keeps it in a cache); the picture follows."
+            )
+        self.status.value = html.escape(" ".join(notes))
 
     def _is_current(self, frame: Frame) -> bool:
         return frame.generation == self._generation and not self._closed
@@ -1231,6 +1236,8 @@ class RegularizationExplorer:
                 self.curves_image.value = curves
         if frame.done and self.sweep is not None and self._sweep_marker != self._sweep_current():
             self._paint_sweep()  # keep the sweep's "current setting" line on the current value
+        if frame.done and "Compiling" in self.status.value:
+            self.status.value = self.status.value.split("Compiling")[0].strip()
         with self._lock:
             if self._is_current(frame):
                 self._shown = frame
