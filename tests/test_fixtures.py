@@ -115,14 +115,14 @@ def test_backward_propagation_with_dropout_case():
 
 
 def rng_state():
-    name, keys, pos, has_gauss, cached = np.random.get_state()  # noqa: NPY002
+    name, keys, pos, has_gauss, cached = np.random.get_state()
     return name, keys.copy(), pos, has_gauss, cached
 
 
 @pytest.mark.parametrize("builder", BUILDERS, ids=lambda f: f.__name__)
 def test_builders_leave_the_global_rng_alone(builder):
-    np.random.seed(2024)  # noqa: NPY002
-    np.random.randn()  # noqa: NPY002 - leaves a cached Gaussian in the state as well
+    np.random.seed(2024)
+    np.random.randn()  # leaves a cached Gaussian in the state as well
     before = rng_state()
     builder()
     after = rng_state()
