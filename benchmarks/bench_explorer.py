@@ -129,7 +129,7 @@ def browser_figures() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="bench-explorer-") as workdir:
-        server = bu.voila_server(Path(workdir)).start()
+        server = bu.start_server(bu.voila_server, Path(workdir))
         try:
             with sync_playwright() as playwright:
                 chromium = bu.launch_chromium(playwright)

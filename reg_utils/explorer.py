@@ -15,7 +15,7 @@ passes the student's four functions in ``student_functions``.
 How it stays live: every control change bumps a generation counter and
 hands a job to a training thread, which runs the compiled engine
 (``reg_utils.engine``, GIL released) in chunks and checks the counter
-between chunks, so a stale run stops within milliseconds. A drawing
+between chunks (~40 ms each), so a stale run stops at once. A drawing
 thread renders the newest snapshot with matplotlib's object API on Agg
 canvases (never pyplot, always under one lock) into PNG bytes for
 ``ipywidgets.Image``, and publishes it only if its generation is still
@@ -1306,25 +1306,36 @@ class RegularizationExplorer:
         else:
             raise RegularizationInputError(f"parameter must be 'lambd' or 'keep_prob'; got {parameter!r}.")
         results: list = [None] * len(runs)
+        failures: list[BaseException] = []
 
-        def work(index: int) -> None:
-            lambd, keep_prob = runs[index]
-            params, _ = engine.train(data.train_X, data.train_Y, self._initial, s.learning_rate,
-                                     s.num_iterations, lambd=lambd, keep_prob=keep_prob,
-                                     seed=s.seed, record_every=s.num_iterations)  # fmt: skip
-            results[index] = (accuracy(data.train_X, data.train_Y, params),
-                              accuracy(data.test_X, data.test_Y, params))  # fmt: skip
+        def work(indices) -> None:
+            try:
+                for index in indices:
+                    if self._closed:
+                        return
+                    lambd, keep_prob = runs[index]
+                    params, _ = engine.train(
+                        data.train_X, data.train_Y, self._initial, s.learning_rate,
+                        s.num_iterations, lambd=lambd, keep_prob=keep_prob, seed=s.seed,
+                        record_every=s.num_iterations,
+                    )  # fmt: skip
+                    results[index] = (accuracy(data.train_X, data.train_Y, params),
+                                      accuracy(data.test_X, data.test_Y, params))  # fmt: skip
+            except Exception as exc:  # reported by the caller, not lost in a thread
+                failures.append(exc)
 
         # The engine releases the GIL: two threads use both cores.
         indices = list(range(len(runs)))
-        workers = [threading.Thread(target=lambda part=part: [work(i) for i in part], daemon=True)
+        workers = [threading.Thread(target=work, args=(part,), daemon=True)
                    for part in (indices[0::2], indices[1::2])]  # fmt: skip
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join(timeout=10 * _WAIT)
+        if failures:
+            raise failures[0]
         if any(result is None for result in results):
-            raise RuntimeError("the sweep did not finish in time")
+            raise RuntimeError("the sweep stopped before the end (app closed or too slow)")
         return SweepResult(parameter, tuple(grid), [r[0] for r in results],
                            [r[1] for r in results], s, f"{title} ({s.dataset})")  # fmt: skip
 

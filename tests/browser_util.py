@@ -178,6 +178,23 @@ def voila_server(workdir: Path) -> Server:
     return Server(explore_command(port), port, workdir, env=jupyter_env(workdir))
 
 
+def start_server(factory, workdir: Path, attempts: int = 3) -> Server:
+    """``factory(workdir)`` started; a new free port on each retry.
+
+    A port found free can be taken by another process (the other xdist
+    worker, say) before the server binds it; the server then exits and
+    the next attempt picks another port.
+    """
+    for attempt in range(1, attempts + 1):
+        server = factory(workdir)
+        try:
+            return server.start()
+        except RuntimeError:
+            if attempt == attempts or "already in use" not in server.log():
+                raise
+    raise AssertionError("unreachable")
+
+
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS,
                                       headless=True)  # fmt: skip

@@ -33,7 +33,7 @@ def browser():
 
 @pytest.fixture
 def lab(tmp_path):
-    server = bu.lab_server(tmp_path).start()
+    server = bu.start_server(bu.lab_server, tmp_path)
     try:
         yield server
     finally:
@@ -43,7 +43,7 @@ def lab(tmp_path):
 
 @pytest.fixture
 def voila(tmp_path):
-    server = bu.voila_server(tmp_path).start()
+    server = bu.start_server(bu.voila_server, tmp_path)
     try:
         yield server
     finally:
