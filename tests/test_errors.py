@@ -99,6 +99,15 @@ def test_cost_with_transposed_labels():
         compute_cost(np.full((1, 5), 0.5), np.ones((5, 1)))
 
 
+def test_cost_with_one_dimensional_arrays():
+    with pytest.raises(RegularizationInputError, match=r"a3 must be 2-D .* got shape \(5,\)"):
+        compute_cost(np.full(5, 0.5), np.ones(5))
+
+
+def test_cost_accepts_nested_lists():
+    assert compute_cost([[0.5, 0.5]], [[1, 0]]) == pytest.approx(np.log(2), rel=1e-15)
+
+
 def test_cost_without_examples():
     with pytest.raises(RegularizationInputError, match=r"no examples"):
         compute_cost(np.ones((1, 0)), np.ones((1, 0)))
