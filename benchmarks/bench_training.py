@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -211,17 +212,24 @@ def report(times, differences, helper_times, iterations):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_training")
-    parser.add_argument("--runs", type=int, default=3, help="alternating runs per loop (>= 3)")
+    parser.add_argument("--runs", type=int, default=5, help="alternating runs per loop (>= 3)")
     parser.add_argument("--iterations", type=int, default=ITERATIONS)
     parser.add_argument("--quick", action="store_true", help="1 run of 3000 iterations (smoke test)")
     options = parser.parse_args([] if argv is None else argv)
     runs, iterations = (1, 3000) if options.quick else (options.runs, options.iterations)
 
     X, Y, _, _ = reg_utils.load_2D_dataset()
+    load_before = os.getloadavg()[0]
     times, results = time_training(X, Y, runs, iterations)
     differences = max_differences(results)
     helper_times = time_helpers(X, Y)
     summary = report(times, differences, helper_times, iterations)
+    load_after = os.getloadavg()[0]
+    print(
+        f"  1-min load average {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} CPUs "
+        "(other work on the machine makes these figures noisy)"
+    )
+    summary["load_average"] = [load_before, load_after]
     if not options.quick:
         RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
