@@ -40,7 +40,7 @@ def load_2D_dataset(path: str | os.PathLike | None = None):
         )
     try:
         data = scipy.io.loadmat(path)
-    except (ValueError, OSError, TypeError) as exc:
+    except (ValueError, OSError, TypeError, scipy.io.matlab.MatReadError) as exc:
         raise RegularizationInputError(
             f"{path} is not a readable MATLAB .mat file ({exc}). "
             "Regenerate the kit's data with `python -m reg_utils.datasets.generate`."

@@ -51,6 +51,9 @@ def forward_propagation(X, parameters):
         W1, b1 = parameters["W1"], parameters["b1"]
         W2, b2 = parameters["W2"], parameters["b2"]
         W3, b3 = parameters["W3"], parameters["b3"]
+        # A bias of shape (1, 1) or (1, m) would broadcast silently: demand columns.
+        if (b1.shape, b2.shape, b3.shape) != ((len(W1), 1), (len(W2), 1), (len(W3), 1)):
+            raise ValueError("bias shapes")
         # matmul rejects a scalar or 1-D X; A1 and A2 are 2-D by construction, and there
         # np.dot is the same BLAS product with less call overhead.
         Z1 = W1 @ X
@@ -61,7 +64,7 @@ def forward_propagation(X, parameters):
         A2 = relu(Z2)
         Z3 = np.dot(W3, A2)
         Z3 += b3
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, KeyError, TypeError, ValueError):
         raise explain_bad_forward_inputs(X, parameters) from None
     A3 = sigmoid(Z3)
     return A3, (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3)

@@ -21,8 +21,14 @@ def predict(X, y, parameters):
     a3, _ = forward_propagation(X, parameters)
     predictions = (a3 > 0.5).astype(int)
     check_same_shape("predictions", predictions, "y", y)
-    print(f"Accuracy: {np.mean(predictions == y):.12g}")
+    print(f"Accuracy: {_as_printed(np.mean(predictions == y))}")
     return predictions
+
+
+def _as_printed(value: float) -> str:
+    """12 significant digits, and a float stays a float: 1.0, not 1 (the assignment's format)."""
+    text = f"{value:.12g}"
+    return text if any(c in text for c in ".en") else text + ".0"
 
 
 def predict_dec(parameters, X):

@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # package (hidden checks, reference solutions) from the repo root.
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
 os.environ.setdefault("MPLBACKEND", "Agg")
+# plt.show() on Agg warns "non-interactive" when a display is around; tests have none.
+os.environ.pop("DISPLAY", None)
 os.environ.setdefault("JUPYTER_CONFIG_PATH", str(ROOT / ".jupyter"))
 
 

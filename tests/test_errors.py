@@ -66,7 +66,11 @@ def test_missing_w2(parameters):
     assert_reraised_from_none(e)
 
 
-@pytest.mark.parametrize(("key", "shape"), [("b1", (20,)), ("b1", (1, 20)), ("b2", (1, 3)), ("b3", (5, 5))])
+@pytest.mark.parametrize(
+    ("key", "shape"),
+    # (1, 1) and (1, 7) would broadcast silently against (20, 7): they must be refused too.
+    [("b1", (20,)), ("b1", (1, 20)), ("b2", (1, 3)), ("b3", (5, 5)), ("b1", (1, 1)), ("b2", (1, 7))],
+)
 def test_bias_with_the_wrong_shape(parameters, key, shape):
     parameters[key] = np.zeros(shape)
     with pytest.raises(RegularizationInputError, match=rf"{key} must be a column of shape") as e:
@@ -241,3 +245,13 @@ def test_labels_not_0_or_1(tmp_path, bad):
     with pytest.raises(RegularizationInputError, match=r"'y' in .* must hold only 0 and 1") as e:
         load_2D_dataset(write_mat(tmp_path, arrays))
     assert_raised_directly(e)
+
+
+def test_truncated_mat_file(tmp_path):
+    """SciPy's MatReadError on a cut-off file becomes the kit's clear error."""
+    from reg_utils.loading import default_dataset_path
+
+    path = tmp_path / "cut.mat"
+    path.write_bytes(default_dataset_path().read_bytes()[:300])
+    with pytest.raises(RegularizationInputError, match=r"is not a readable MATLAB \.mat file"):
+        load_2D_dataset(path)

@@ -64,8 +64,8 @@ def test_predict_prints_accuracy_with_12_significant_digits(threshold_network, c
 
 @pytest.mark.parametrize(
     ("labels", "printed"),
-    [([[1, 0, 1, 0]], "Accuracy: 1"), ([[0, 0, 1, 0]], "Accuracy: 0.75"),
-     ([[0, 1, 0, 1]], "Accuracy: 0")],
+    [([[1, 0, 1, 0]], "Accuracy: 1.0"), ([[0, 0, 1, 0]], "Accuracy: 0.75"),
+     ([[0, 1, 0, 1]], "Accuracy: 0.0")],
 )  # fmt: skip
 def test_predict_accuracy_values(threshold_network, capsys, labels, printed):
     X = np.array([[0.9, 0.1, 3.0, -1.0], [5.0, 5.0, -5.0, 0.0]])
