@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ast
 import html.parser
+import importlib
 import inspect
 import itertools
 import json
+import pkgutil
 from pathlib import Path
 
 import numpy as np
@@ -607,7 +609,16 @@ GRADED_SIGNATURES = {
 }
 
 
-@pytest.mark.parametrize("module", [engine, explorer, toy_datasets], ids=lambda m: m.__name__)
+#: The explorer is a package: check the source of each of its modules, not only __init__.
+EXPLORER_MODULES = [
+    importlib.import_module(f"{explorer.__name__}.{info.name}")
+    for info in pkgutil.iter_modules(explorer.__path__)
+]
+
+
+@pytest.mark.parametrize(
+    "module", [engine, explorer, *EXPLORER_MODULES, toy_datasets], ids=lambda m: m.__name__
+)
 def test_the_graded_functions_are_not_in_the_kit(module):
     source = inspect.getsource(module)
     tree = ast.parse(source)

@@ -1,0 +1,228 @@
+"""The explorer's widgets: building the controls and pictures, reading and changing them.
+
+``_ControlsMixin`` holds these methods of ``RegularizationExplorer``;
+``_guarded`` keeps a widget callback's exception inside the app. Used by
+the explorer of ``notebooks/Explore_regularization.ipynb`` and of the
+assignment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import ipywidgets as widgets
+
+from ..errors import RegularizationInputError
+from .settings import (
+    DATASETS,
+    ITERATION_CHOICES,
+    KEEP_PROB_RANGE,
+    LAMBDA_CHOICES,
+    LEARNING_RATES,
+    REGULARIZERS,
+    Settings,
+    _label,
+)
+
+
+def _guarded(method):
+    """Run a widget callback, showing any exception in the app instead of losing it."""
+
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            self._show_error(exc)
+            return None
+
+    wrapper.__name__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
+
+class _ControlsMixin:
+    """Widgets of ``RegularizationExplorer``: the controls, pictures and text areas."""
+
+    # -- widgets -----------------------------------------------------------
+
+    def _build_widgets(self, s: Settings) -> None:
+        style = {"description_width": "92px"}
+        wide = widgets.Layout(width="330px")
+        lambda_options = [("off" if v == 0 else _label(v), v) for v in LAMBDA_CHOICES]
+        if s.lambd not in LAMBDA_CHOICES:
+            lambda_options.append((_label(s.lambd), s.lambd))
+            lambda_options.sort(key=lambda item: item[1])
+        self.lambd = widgets.SelectionSlider(
+            options=lambda_options, value=s.lambd, description="λ (L2)", style=style, layout=wide
+        )
+        self.lambd.add_class("rex-lambda")
+        self.keep_prob = widgets.FloatSlider(value=s.keep_prob, min=KEEP_PROB_RANGE[0],
+                                             max=KEEP_PROB_RANGE[1], step=0.01,
+                                             description="keep_prob", readout_format=".2f",
+                                             style=style, layout=wide)  # fmt: skip
+        self.regularizer = widgets.ToggleButtons(options=REGULARIZERS, value=s.regularizer,
+                                                 tooltips=["no regularization", "L2 (weight decay)",
+                                                           "inverted dropout on hidden layers",
+                                                           "L2 and dropout together"],
+                                                 style={"button_width": "76px"})  # fmt: skip
+        rates = sorted({*LEARNING_RATES, s.learning_rate})
+        self.learning_rate = widgets.SelectionSlider(options=[(_label(r), r) for r in rates],
+                                                     value=s.learning_rate,
+                                                     description="learning rate",
+                                                     style=style, layout=wide)  # fmt: skip
+        counts = sorted({*ITERATION_CHOICES, s.num_iterations})
+        self.num_iterations = widgets.SelectionSlider(options=[(str(n), n) for n in counts],
+                                                      value=s.num_iterations,
+                                                      description="iterations",
+                                                      style=style, layout=wide)  # fmt: skip
+        self.dataset = widgets.Dropdown(options=DATASETS, value=s.dataset, description="dataset",
+                                        style=style, layout=wide)  # fmt: skip
+        self.noise = widgets.FloatSlider(
+            value=s.noise, min=0.0, max=0.5, step=0.05, description="noise", style=style, layout=wide
+        )
+        self.train_share = widgets.FloatSlider(value=s.train_share, min=0.1, max=0.9, step=0.05,
+                                               description="train share", style=style,
+                                               layout=wide)  # fmt: skip
+        self.seed = widgets.BoundedIntText(value=s.seed, min=0, max=999_999,
+                                           description="dropout seed", style=style,
+                                           layout=widgets.Layout(width="200px"))  # fmt: skip
+        self.show_test = widgets.Checkbox(value=True, description="show test points",
+                                          indent=False)  # fmt: skip
+        self.slow = widgets.Checkbox(value=False, description="slow motion", indent=False)
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width="352px"))
+        self.image.add_class("rex-boundary")
+        self.curves_image = widgets.Image(format="png", layout=widgets.Layout(width="368px"))
+        self.curves_image.add_class("rex-curves")
+        self.caption = widgets.HTML(layout=widgets.Layout(width="352px"))
+        self.caption.add_class("rex-caption")
+        self.accuracy = widgets.HTML()
+        self.accuracy.add_class("rex-accuracy")
+        self.status = widgets.HTML()
+        self.status.add_class("rex-status")
+        self.error_box = widgets.HTML()
+        self.error_box.add_class("rex-errors")
+        self.notes = widgets.HTML()
+        self.notes.add_class("rex-notes")
+        self.link = widgets.HTML()
+        self.sweep_parameter = widgets.ToggleButtons(options=[("λ", "lambd"),
+                                                              ("keep_prob", "keep_prob")],
+                                                     value="lambd", description="sweep",
+                                                     style={"description_width": "40px",
+                                                            "button_width": "92px"})  # fmt: skip
+        self.sweep_button = widgets.Button(description="Sweep", icon="chart-line",
+                                           tooltip="train once per value of the grid and plot "
+                                           "train/test accuracy")  # fmt: skip
+        self.sweep_button.add_class("rex-sweep-button")
+        self.sweep_status = widgets.HTML()
+        self.sweep_image = widgets.Image(format="png", layout=widgets.Layout(width="448px", display="none"))
+        self.sweep_image.add_class("rex-sweep")
+        self.keep_prob.add_class("rex-keep-prob")
+        self.regularizer.add_class("rex-regularizer")
+        self.dataset.add_class("rex-dataset")
+        self._sync_enabled(s)
+
+        training = (self.regularizer, self.lambd, self.keep_prob, self.learning_rate,
+                    self.num_iterations, self.dataset, self.noise, self.train_share,
+                    self.seed)  # fmt: skip
+        for control in training:
+            control.observe(self._on_change, names="value")
+        self.show_test.observe(self._on_view_change, names="value")
+        self.sweep_parameter.observe(self._on_sweep_parameter, names="value")
+        self.sweep_button.on_click(self._on_sweep)
+
+        controls = widgets.VBox([
+            widgets.HTML("regularizer"), self.regularizer, self.lambd, self.keep_prob, self.learning_rate,
+            self.num_iterations, self.dataset, self.noise, self.train_share, self.seed,
+            widgets.HBox([self.show_test, self.slow]), self.link,
+        ], layout=widgets.Layout(width="340px"))  # fmt: skip
+        picture = widgets.VBox([self.image, self.caption, self.accuracy])
+        views = widgets.HBox([controls, picture, self.curves_image],
+                             layout=widgets.Layout(flex_flow="row wrap"))  # fmt: skip
+        sweep = widgets.VBox([widgets.HBox([self.sweep_parameter, self.sweep_button]),
+                              self.sweep_status, self.sweep_image])  # fmt: skip
+        title = widgets.HTML("<b>Regularization explorer</b>: the assignment's network "
+                             "[2, 20, 3, 1] retrains from the same start whenever a control "
+                             "moves.")  # fmt: skip
+        self.widget = widgets.VBox([title, self.notes, views, self.status, self.error_box, sweep])
+        self.widget.add_class("rex-app")
+
+    def _sync_enabled(self, s: Settings) -> None:
+        self.lambd.disabled = s.regularizer not in ("L2", "both")
+        self.keep_prob.disabled = s.regularizer not in ("dropout", "both")
+        generated = s.dataset != "football"
+        self.noise.disabled = not generated
+        self.train_share.disabled = not generated
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # -- reading and changing the controls ---------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The values the controls show now."""
+        return Settings(
+            dataset=self.dataset.value, noise=round(float(self.noise.value), 6),
+            train_share=round(float(self.train_share.value), 6),
+            regularizer=self.regularizer.value, lambd=float(self.lambd.value),
+            keep_prob=round(float(self.keep_prob.value), 6),
+            learning_rate=float(self.learning_rate.value),
+            num_iterations=int(self.num_iterations.value), seed=int(self.seed.value),
+        )  # fmt: skip
+
+    def set(self, **values) -> None:
+        """Change several controls at once (one retraining); values are validated first.
+
+        Keys are the fields of ``Settings`` plus ``show_test`` and ``slow``.
+        A value the controls cannot take raises RegularizationInputError.
+        """
+        view = {key: values.pop(key) for key in ("show_test", "slow") if key in values}
+        unknown = set(values) - {f.name for f in fields(Settings)}
+        if unknown:
+            raise RegularizationInputError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+        target = replace(self.settings, **values).validated()
+        if target.lambd not in [value for _, value in self.lambd.options]:
+            raise RegularizationInputError(
+                f"lambd={target.lambd} is not a stop of the slider; choose one of "
+                f"{', '.join(_label(v) for v in LAMBDA_CHOICES)}."
+            )
+        for name, control in (("learning_rate", self.learning_rate),
+                              ("num_iterations", self.num_iterations)):  # fmt: skip
+            if getattr(target, name) not in [value for _, value in control.options]:
+                choices = ", ".join(label for label, _ in control.options)
+                raise RegularizationInputError(f"{name} must be one of {choices}.")
+        self._holding = True
+        try:
+            for name, control in self._controls().items():
+                if name in values:
+                    control.value = getattr(target, name)
+        finally:
+            self._holding = False
+        if values:
+            self._restart()
+        for key, value in view.items():
+            getattr(self, key).value = bool(value)
+
+    def _controls(self) -> dict:
+        return {"regularizer": self.regularizer, "lambd": self.lambd,
+                "keep_prob": self.keep_prob, "learning_rate": self.learning_rate,
+                "num_iterations": self.num_iterations, "dataset": self.dataset,
+                "noise": self.noise, "train_share": self.train_share,
+                "seed": self.seed}  # fmt: skip
+
+    @_guarded
+    def _on_change(self, change=None) -> None:
+        if not self._holding:
+            self._restart()
+
+    @_guarded
+    def _on_view_change(self, change=None) -> None:
+        with self._lock:
+            self._view_version += 1
+            if self._last is not None and self._last.done:
+                self._publish(self._last)
+
+    @_guarded
+    def _on_sweep_parameter(self, change=None) -> None:
+        if self.sweep is not None:
+            self._paint_sweep()
