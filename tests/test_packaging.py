@@ -128,11 +128,27 @@ def test_line_parser_agrees_with_pyyaml(environment_text):
     assert environment_dependencies(environment_text) == plain
 
 
-def test_assignment_imports_work_from_any_directory(tmp_path, root):
+@pytest.fixture(scope="module")
+def wheel_site(tmp_path_factory, root):
+    """The kit built as a wheel (offline) and unpacked into a directory of its own."""
+    out = tmp_path_factory.mktemp("wheel")
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out / "dist"), str(root)],
+                   check=True, capture_output=True, timeout=300)  # fmt: skip
+    wheel = next((out / "dist").glob("*.whl"))
+    subprocess.run([*pip, "install", "--no-deps", "-q", "--target", str(out / "site"), str(wheel)],
+                   check=True, capture_output=True, timeout=300)  # fmt: skip
+    return out / "site"
+
+
+@pytest.mark.parametrize("install", ["editable", "wheel"])
+def test_assignment_imports_work_from_any_directory(install, tmp_path, root, request):
+    """From a directory that is not the repo, as the notebook imports them, editable or from a wheel."""
     script = textwrap.dedent(
         f"""\
         from reg_utils import ({", ".join(ASSIGNMENT_IMPORTS)})
         from testCases import *
+        from reg_utils.explorer import show_explorer
 
         import reg_utils
         import testCases
@@ -143,12 +159,15 @@ def test_assignment_imports_work_from_any_directory(tmp_path, root):
         assert not leaked, leaked
         train_X, train_Y, test_X, test_Y = load_2D_dataset()
         assert train_X.shape == (2, 211) and test_X.shape == (2, 200)
+        compute_cost_with_regularization_test(lambda *a, **k: 0.0)  # needs the shipped mistakes.json
         print(reg_utils.__file__)
         print(testCases.__file__)
         """
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["MPLBACKEND"] = "Agg"
+    if install == "wheel":
+        env["PYTHONPATH"] = str(request.getfixturevalue("wheel_site"))
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=tmp_path,
@@ -159,10 +178,12 @@ def test_assignment_imports_work_from_any_directory(tmp_path, root):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    # The modules came from the kit, not from something lying in the temp directory.
+    assert "is not right yet" in result.stdout
     reg_utils_file, test_cases_file = result.stdout.splitlines()[-2:]
-    assert not reg_utils_file.startswith(str(tmp_path))
-    assert not test_cases_file.startswith(str(tmp_path))
+    # The modules came from the kit (the wheel's copy when testing the wheel), not from the temp dir.
+    expected = str(request.getfixturevalue("wheel_site")) if install == "wheel" else str(root)
+    assert reg_utils_file.startswith(expected)
+    assert test_cases_file.startswith(expected)
 
 
 def test_assignment_import_list_is_exported():
