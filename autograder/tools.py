@@ -99,8 +99,8 @@ def stage_submissions(course_root: Path) -> dict[str, str]:
     return notes
 
 
-def autograde(course_root: Path = COURSE_ROOT) -> dict[str, str]:
-    """Grade every submission with nbgrader; return the per-student notes."""
+def autograde_stock(course_root: Path = COURSE_ROOT) -> dict[str, str]:
+    """Grade every submission with stock ``nbgrader autograde`` (kept for comparison and benchmarks)."""
     if not (course_root / "release" / ASSIGNMENT / NOTEBOOK).is_file():
         release(course_root, publish=False)
     notes = stage_submissions(course_root)
@@ -111,6 +111,38 @@ def autograde(course_root: Path = COURSE_ROOT) -> dict[str, str]:
                       check=False)  # fmt: skip
     if result.returncode != 0:
         print(result.stderr[-3000:], file=sys.stderr)
+    return notes
+
+
+def grade_submissions(course_root: Path = COURSE_ROOT, jobs: int = 2, **options) -> list:
+    """Grade every submission with the hardened grader (``autograder.grader``); one Result per student.
+
+    Each submission runs in its own sandbox, ``jobs`` at a time; the verdicts
+    are computed in this process and written to the gradebook and to
+    ``autograded/``, so ``feedback`` and ``grades`` work as with stock
+    nbgrader. ``options`` go to ``autograder.grader.batch.Options`` (limits,
+    isolate, students, stream, tty...). Raises ``GradingError`` for unusable input.
+    """
+    from .grader.batch import Options, check_course, grade_course
+
+    check_course(course_root)
+    if (
+        not (course_root / "release" / ASSIGNMENT / NOTEBOOK).is_file()
+        or not (course_root / "gradebook.db").is_file()
+    ):
+        release(course_root, publish=False)
+    return grade_course(course_root, Options(jobs=jobs, **options))
+
+
+def autograde(course_root: Path = COURSE_ROOT, jobs: int = 2, **options) -> dict[str, str]:
+    """Grade every submission (see ``grade_submissions``); return what was unusual, per student."""
+    notes = {}
+    for result in grade_submissions(course_root, jobs, **options):
+        items = list(result.notes)
+        if result.status not in ("ok", "unchanged") and result.reason not in items:
+            items.append(result.reason)
+        if items:
+            notes[result.student] = "; ".join(items)
     return notes
 
 
@@ -181,12 +213,23 @@ def main(argv=None) -> int:
     parser.add_argument("command", choices=["release", "autograde", "feedback", "grades",
                                             "fingerprints"])  # fmt: skip
     parser.add_argument("--course-root", type=Path, default=COURSE_ROOT)
-    parser.add_argument("--jobs", type=int, default=1, help="parallel graders (autograde)")
+    parser.add_argument("--jobs", type=int, default=2, help="submissions graded in parallel (autograde)")
     args = parser.parse_args(argv)
     if args.command == "release":
         release(args.course_root)
     elif args.command == "autograde":
-        autograde(args.course_root)
+        from .grader.batch import GradingError
+
+        if args.jobs < 1:
+            parser.error("--jobs must be at least 1")
+        try:
+            results = grade_submissions(args.course_root, jobs=args.jobs)
+        except GradingError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if any(result.status == "interrupted" for result in results):
+            return 130
+        return 1 if any(result.status == "error" for result in results) else 0
     elif args.command == "feedback":
         feedback(args.course_root)
     elif args.command == "grades":

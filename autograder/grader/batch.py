@@ -37,6 +37,8 @@ from .sandbox import WORKDIR_PREFIX, Limits, Sandbox, clean_stale_workdirs
 
 MAX_SCORE = float(sum(check.points for check in CHECKS.values()))
 FINAL = ("ok", "faults", "invalid", "missing")
+#: Fault kinds the sandbox reports for calls it stopped or lost (see harness._call_group).
+GRADER_FAULTS = ("Timeout", "ProcessDied")
 
 
 class GradingError(RuntimeError):
@@ -120,6 +122,7 @@ class Batch:
         ).hexdigest()[:16]
         self.results: list[Result] = []
         self.interrupted = False
+        self.sandbox_notes: set[str] = set()  # about the machine, not a student: said once
 
     # ------------------------------------------------------------ driving
 
@@ -146,6 +149,8 @@ class Batch:
             counts[result.status] = counts.get(result.status, 0) + 1
         text = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         self.stream.write(f"{len(self.results)} students: {text or 'none'}\n")
+        for note in sorted(self.sandbox_notes):
+            self.stream.write(f"sandbox: {note}\n")
         if self.interrupted:
             self.stream.write("interrupted: students marked 'interrupted' have no new grade; run again\n")
 
@@ -294,8 +299,8 @@ class Batch:
             reason = submission.problem or ""
         else:
             notes += job.plan.notes
-            if sandbox.hello and sandbox.hello.get("notes"):
-                notes += [f"sandbox: {n}" for n in sandbox.hello["notes"]]
+            if sandbox.hello and isinstance(sandbox.hello.get("notes"), list):
+                self.sandbox_notes.update(str(n)[:200] for n in sandbox.hello["notes"])
             cells, faults = {}, []
             for k, step in enumerate(job.plan.steps):
                 how = sandbox.faults.get(k)
@@ -311,6 +316,7 @@ class Batch:
                 gid, function = step["id"], CHECKS[step["id"]].function
                 if gid in sandbox.checks:
                     tests[gid] = judge(gid, sandbox.checks[gid], self.calls)
+                    faults += [f"{function}: {m}" for m in _grader_faults(sandbox.checks[gid])]
                 elif how:
                     tests[gid] = f"{function}: {_describe(how, 'check', sandbox.limits)}"
                     faults.append(tests[gid])
@@ -394,6 +400,17 @@ class Batch:
         self.results.append(Result(student, "interrupted", self._zeros(), reason=reason))
 
 
+def _grader_faults(outputs) -> list[str]:
+    """Messages of the calls the sandbox had to stop (hang) or lost (crash), as opposed to ordinary errors."""
+    found = []
+    for output in outputs if isinstance(outputs, list) else []:
+        if isinstance(output, dict) and isinstance(output.get("$err"), list) and len(output["$err"]) == 2:
+            kind, message = output["$err"]
+            if kind in GRADER_FAULTS and isinstance(message, str):
+                found.append(message[:200])
+    return found
+
+
 def _unique(items: list[str]) -> list[str]:
     seen, out = set(), []
     for item in items:
@@ -417,13 +434,22 @@ def _matplotlib_cache() -> str | None:
         return None
 
 
-def grade_course(course_root: Path, options: Options | None = None) -> list[Result]:
-    """Grade every submission under ``course_root/submitted``; GradingError for unusable input."""
+def check_course(course_root: Path) -> None:
+    """GradingError unless ``course_root`` looks like a course that can be graded."""
     course_root = Path(course_root)
     if not course_root.is_dir():
         raise GradingError(f"the course directory {course_root} does not exist")
+    source = course_root / "source" / ASSIGNMENT / NOTEBOOK
+    if not source.is_file():
+        raise GradingError(f"{course_root} has no source notebook {source.relative_to(course_root)}")
     if not (course_root / "submitted").is_dir():
         raise GradingError(f"{course_root} has no submitted/ folder: nothing to grade")
+
+
+def grade_course(course_root: Path, options: Options | None = None) -> list[Result]:
+    """Grade every submission under ``course_root/submitted``; GradingError for unusable input."""
+    course_root = Path(course_root)
+    check_course(course_root)
     try:
         return Batch(course_root, options or Options()).run()
     except (SourceError, GradebookError) as exc:

@@ -78,7 +78,7 @@ class StatusFile:
 
     def half_graded(self) -> list[str]:
         """Students a previous run started but did not finish."""
-        return sorted(s for s, e in self.entries.items() if e.get("status") == "grading")
+        return sorted(s for s, e in self.entries.items() if e.get("status") in ("grading", "interrupted"))
 
     def set(self, student: str, **entry) -> None:
         self.entries[student] = {**entry, "updated": time.strftime("%Y-%m-%dT%H:%M:%S")}

@@ -204,7 +204,11 @@ class _Stream:
         if not isinstance(text, str):
             text = str(text)
         recorder = self._ref()
-        if recorder is not None:
+        if recorder is None:
+            pass
+        elif recorder.text >= TEXT_LIMIT:  # the fast path of an output flood
+            recorder.dropped_text += len(text)
+        else:
             recorder.stream(self.name, text)
         return len(text)
 
@@ -396,7 +400,7 @@ def _call_group(state, calls: list, indices: list[int], timeout: float) -> dict[
         _close(read_end)
     how, status = _wait_runner_exit(pid, max(deadline - _monotonic(), 0.5))
     if how == "timeout":
-        how = wire.Fault("TimeoutError", f"did not return within {timeout:g} s (an infinite loop?)")
+        how = wire.Fault("Timeout", f"did not return within {timeout:g} s (an infinite loop?)")
     else:
         how = wire.Fault("ProcessDied", f"the Python process {_describe(status)} during this call")
     try:
@@ -561,6 +565,14 @@ def main(job_path: str) -> None:
     if os.getppid() != job["parent_pid"]:
         _exit(3)
     notes: list[str] = []
+    for procs in job.get("cgroups", []):  # before anything else: every descendant inherits the group
+        try:
+            with open(procs, "w") as handle:
+                handle.write(str(os.getpid()))
+        except OSError as exc:
+            notes.append(f"could not join the memory cgroup ({exc.strerror})")
+    if job["isolate"] and not job.get("cgroups"):
+        notes.append("no cgroup: memory is limited per process only")
     _preload(job, notes)
     isolation = {"namespaces": False, "uid": os.geteuid()}
     if job["isolate"]:

@@ -10,6 +10,7 @@ ends the sandbox with a reason, and the steps it did not finish score 0.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import secrets
@@ -50,12 +51,13 @@ class Limits:
     """Resource limits of one sandbox (every process of it) and the grader's patience."""
 
     memory_mb: int = 2048  # address space per process (RLIMIT_AS)
+    sandbox_memory_mb: int = 4096  # memory of the whole sandbox, tmpfs included (cgroup), when available
     cpu_seconds: int = 120  # CPU time per process (RLIMIT_CPU)
     nproc: int = 8  # processes of the sandbox's uid (RLIMIT_NPROC, only with a uid of its own)
     file_mb: int = 64  # largest file a sandbox process may write (RLIMIT_FSIZE)
     tmpfs_mb: int = 256  # the sandbox's private /tmp (cwd and home live there)
     copy_mb: int = 50  # submission files copied into the sandbox
-    cell_timeout: float = 30.0  # wall seconds per notebook cell
+    cell_timeout: float = 20.0  # wall seconds per notebook cell
     check_timeout: float = 10.0  # wall seconds per graded function per hidden test (its calls)
     startup_timeout: float = 60.0  # from launch to the first step
     grace: float = 5.0  # the grader's margin over the sandbox's own timeouts
@@ -105,8 +107,95 @@ def _copy_submission(folder: Path | None, target: Path, budget: int) -> None:
                 shutil.copyfileobj(source, out)
 
 
+class Cgroup:
+    """A memory and process-count ceiling for a whole sandbox tree (cgroup v1 or v2), best effort.
+
+    RLIMIT_AS bounds each process; only a cgroup bounds their sum (and the
+    private tmpfs). The grader creates the group under its own; the sandbox's
+    first process joins it before anything else, and every descendant inherits it.
+    """
+
+    ROOT = Path("/sys/fs/cgroup")
+    PREFIX = "reg-grader-"
+
+    def __init__(self, folders: list[Path]):
+        self.folders = folders
+
+    @property
+    def procs(self) -> list[str]:
+        return [str(folder / "cgroup.procs") for folder in self.folders]
+
+    @classmethod
+    def _own(cls) -> dict[str, str]:
+        """controller (or "" for v2) -> this process's cgroup path."""
+        own = {}
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for controller in controllers.split(",") if controllers else [""]:
+                own[controller] = path
+        return own
+
+    @classmethod
+    def create(cls, name: str, memory_bytes: int, pids: int) -> Cgroup | None:
+        try:
+            own = cls._own()
+        except (OSError, ValueError):
+            return None
+        folders = []
+        try:
+            if (cls.ROOT / "memory").is_dir() and "memory" in own:  # v1
+                for controller, limits in (("memory", {"memory.limit_in_bytes": memory_bytes}),
+                                           ("pids", {"pids.max": pids})):  # fmt: skip
+                    if controller not in own or not (cls.ROOT / controller).is_dir():
+                        continue
+                    folder = cls.ROOT / controller / own[controller].lstrip("/") / name
+                    folder.mkdir()
+                    folders.append(folder)
+                    for file, value in limits.items():
+                        (folder / file).write_text(str(value))
+            elif "memory" in (cls.ROOT / "cgroup.controllers").read_text().split():  # v2
+                folder = cls.ROOT / own[""].lstrip("/") / name
+                folder.mkdir()
+                folders.append(folder)
+                (folder / "memory.max").write_text(str(memory_bytes))
+                (folder / "memory.swap.max").write_text("0")
+                (folder / "pids.max").write_text(str(pids))
+        except OSError:
+            cls(folders).remove()
+            return None
+        return cls(folders) if folders else None
+
+    def remove(self) -> bool:
+        """Remove the groups (they must be empty); False if some are still busy."""
+        done = True
+        for folder in reversed(self.folders):
+            try:
+                folder.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                done = False
+        return done
+
+    @classmethod
+    def clean_stale(cls) -> None:
+        """Remove empty groups left by graders that were killed."""
+        try:
+            own = cls._own()
+        except (OSError, ValueError):
+            return
+        for controller, path in own.items():
+            base = cls.ROOT / controller / path.lstrip("/") if controller else cls.ROOT / path.lstrip("/")
+            for folder in base.glob(f"{cls.PREFIX}*") if base.is_dir() else []:
+                pid = folder.name[len(cls.PREFIX) :].split("-")[0]
+                if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()
+
+
 def clean_stale_workdirs() -> None:
-    """Remove work folders left by graders that were killed (their pid is gone)."""
+    """Remove work folders (and cgroups) left by graders that were killed (their pid is gone)."""
+    Cgroup.clean_stale()
     base = Path(tempfile.gettempdir())
     for folder in base.glob(f"{WORKDIR_PREFIX}*"):
         try:
@@ -147,6 +236,10 @@ class Sandbox:
         self.scratch = self.workdir / f"{len(list(self.workdir.iterdir())):03d}-{secrets.token_hex(6)}"
         _copy_submission(self.folder, self.scratch / "files", self.limits.copy_mb << 20)
         (self.scratch / "home").mkdir()
+        self.cgroup = None
+        if self.isolate:
+            name = f"{Cgroup.PREFIX}{os.getpid()}-{self.scratch.name}"
+            self.cgroup = Cgroup.create(name, self.limits.sandbox_memory_mb << 20, self.limits.nproc + 8)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         job = {
             "student": self.student,
@@ -160,6 +253,7 @@ class Sandbox:
             "limits": asdict(self.limits),
             "preload": list(PRELOAD),
             "steps": self.steps,
+            "cgroups": self.cgroup.procs if self.cgroup else [],
         }
         job_path = self.scratch / "job.json"
         job_path.write_text(wire.dumps(job).decode("utf-8"), encoding="utf-8")
@@ -327,6 +421,12 @@ class Sandbox:
     def cleanup(self) -> None:
         self.kill()
         shutil.rmtree(getattr(self, "scratch", self.workdir / "-"), ignore_errors=True)
+        cgroup = getattr(self, "cgroup", None)
+        if cgroup is not None:
+            for _ in range(50):  # the namespace's last processes die a moment after S0
+                if cgroup.remove():
+                    break
+                time.sleep(0.02)
 
 
 _OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}

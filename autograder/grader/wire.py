@@ -64,18 +64,18 @@ def encode(value, depth: int = 0):
         raise WireError("value nested too deeply")
     if value is None or isinstance(value, bool | str):
         return value
-    if isinstance(value, int) and not isinstance(value, np.integer):
-        return value
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, np.generic):
+    if isinstance(value, np.generic):  # before float: np.float64 is a float too
         if value.dtype.kind not in KINDS:
             raise WireError(f"NumPy scalar of dtype {value.dtype} cannot cross the wire")
         return {"$np": [value.dtype.str, _b64(value.tobytes())]}
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in KINDS or value.dtype.fields is not None:
             raise WireError(f"array of dtype {value.dtype} cannot cross the wire")
-        array = np.ascontiguousarray(value)
+        array = value if value.flags.c_contiguous else value.copy(order="C")
         return {"$nd": [array.dtype.str, list(array.shape), _b64(array.tobytes())]}
     if isinstance(value, tuple):
         return {"$t": [encode(v, depth + 1) for v in value]}

@@ -1,0 +1,487 @@
+"""Faulty and hostile submissions, with the outcome the grader must give each.
+
+Used by the tests (``tests/test_grader_corpus.py``) and the benchmark
+(``benchmarks/bench_grading.py``). Every entry is built from the course's
+student release: answered with the reference code, then broken on purpose.
+An entry knows its expected score per graded function, its status and a
+phrase its reason must contain, so a test can hold the grader to it.
+
+The cheats are written so that they could only get credit if the attack
+worked: e.g. the disk-reading entry has no code of its own and would define
+correct functions only from a source notebook it managed to read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.hidden_checks import CHECKS
+from autograder.reference import ASSIGNMENT, GRADED_FUNCTIONS, reference_solutions
+
+COST, L2_BACKWARD, DROP_FORWARD, DROP_BACKWARD = GRADED_FUNCTIONS
+NOTEBOOK = "Regularization.ipynb"
+_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION.*\n?", re.M)
+
+
+@dataclass
+class Context:
+    """What entries may refer to: the release, the course and repo paths, a port, a marker."""
+
+    release: dict
+    course_root: Path
+    repo_root: Path
+    port: int = 0  # a port the test listens on (127.0.0.1); 0: no network entry
+    marker: str = "GRADER-CORPUS-MARK"  # written by every write attempt, searched for afterwards
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    kind: str  # correct, fault, cheat
+    build: Callable[[Context], dict[str, bytes] | None]  # files of the submission folder; None: no folder
+    scores: dict[str, float]  # expected points per graded function
+    status: str | tuple  # expected status (or the statuses a race may give)
+    reason: str = ""  # a phrase the result's reason (or notes) must contain
+    slow: bool = False  # waits for timeouts
+    extra: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ builders
+
+
+def release_notebook(course_root: Path) -> dict:
+    return json.loads((course_root / "release" / ASSIGNMENT / NOTEBOOK).read_text(encoding="utf-8"))
+
+
+def _solution_sources(course_root: Path) -> dict[str, str]:
+    source = json.loads((course_root / "source" / ASSIGNMENT / NOTEBOOK).read_text(encoding="utf-8"))
+    cells = {}
+    for cell in source["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and meta.get("grade_id") in GRADED_FUNCTIONS:
+            cells[meta["grade_id"]] = _MARKERS.sub("", "".join(cell["source"]))
+    return cells
+
+
+def answered(ctx: Context, replace: dict[str, str] | None = None) -> dict:
+    """The release with every graded cell answered by the reference code (or by ``replace``)."""
+    notebook = json.loads(json.dumps(ctx.release))
+    sources = _solution_sources(ctx.course_root)
+    sources.update(replace or {})
+    for cell in notebook["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in sources:
+            cell["source"] = sources[gid]
+    return notebook
+
+
+def wrapped(ctx: Context, function: str, body: str) -> str:
+    """The reference cell of ``function``, then a redefinition that runs ``body`` first."""
+    real = _solution_sources(ctx.course_root)[function]
+    return (
+        f"{real}\n\n_real_{function} = {function}\n\n\ndef {function}(*args, **kwargs):\n"
+        f"{textwrap.indent(textwrap.dedent(body).strip(), '    ')}\n"
+        f"    return _real_{function}(*args, **kwargs)\n"
+    )
+
+
+def code_cell(source: str) -> dict:
+    return {"cell_type": "code", "metadata": {}, "source": source, "outputs": [], "execution_count": None}
+
+
+def insert_after(notebook: dict, grade_id: str, *cells: dict) -> dict:
+    for index, cell in enumerate(notebook["cells"]):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            notebook["cells"][index + 1 : index + 1] = list(cells)
+            return notebook
+    raise LookupError(grade_id)
+
+
+def stubbed(ctx: Context) -> dict[str, str]:
+    """Graded functions that ignore their inputs (wrong work)."""
+    return {
+        f: f"def {f}(*args, **kwargs):\n    return {'0.0' if f == COST else '{}'}\n" for f in GRADED_FUNCTIONS
+    }
+
+
+def dumps(notebook: dict) -> bytes:
+    return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def files(notebook: dict, name: str = NOTEBOOK) -> dict[str, bytes]:
+    return {name: dumps(notebook)}
+
+
+FULL = dict.fromkeys(GRADED_FUNCTIONS, 10.0)
+ZERO = dict.fromkeys(GRADED_FUNCTIONS, 0.0)
+
+
+def but(**scores: float) -> dict[str, float]:
+    names = {"cost": COST, "l2_back": L2_BACKWARD, "drop_fwd": DROP_FORWARD, "drop_back": DROP_BACKWARD}
+    return {**FULL, **{names[k]: v for k, v in scores.items()}}
+
+
+# ---------------------------------------------------------- the hostile code
+
+_LOOP_UNLESS_NOTEBOOK_LAMBD = """
+lambd = kwargs.get("lambd", args[3] if len(args) > 3 else None)
+if lambd not in (0.1, 0.7):  # the notebook's own cells pass: only the hidden tests hang
+    while True:
+        pass
+"""
+
+_EXIT = "import os\nos._exit(1)"
+_KILL_AND_LINGER = """
+import os, signal, subprocess
+subprocess.Popen(["sleep", "600"], start_new_session=True)
+os.kill(os.getppid(), signal.SIGKILL)
+os.kill(-1, signal.SIGKILL)
+"""
+
+_HARDCODED = """
+import numpy as _np
+
+def {name}(*args, **kwargs):
+    return {value}
+"""
+
+
+def _literal(value) -> str:
+    """Python source that rebuilds a plain reference output (floats, arrays, tuples, dicts)."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return f"_np.array({value.tolist()!r}, dtype={str(value.dtype)!r})"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_literal(v) for v in value) + ",)"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_literal(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def hardcoded(ctx: Context) -> dict[str, bytes]:
+    """Every function returns the reference output on the notebook's fixture, computed offline."""
+    import testCases
+
+    kwargs = {COST: {"lambd": 0.1}, L2_BACKWARD: {"lambd": 0.7}, DROP_FORWARD: {"keep_prob": 0.7},
+              DROP_BACKWARD: {"keep_prob": 0.8}}  # fmt: skip
+    answers = {}
+    for name, function in reference_solutions().items():
+        output = function(*getattr(testCases, f"{name}_test_case")(), **kwargs[name])
+        answers[name] = _HARDCODED.format(name=name, value=_literal(output))
+    return files(answered(ctx, answers))
+
+
+def _read_attack(ctx: Context) -> str:
+    course, repo = ctx.course_root.resolve(), ctx.repo_root.resolve()
+    return f"""
+import glob, json, os, sys
+_found = None
+_candidates = [
+    "../../../source/{ASSIGNMENT}/{NOTEBOOK}", "../../source/{ASSIGNMENT}/{NOTEBOOK}",
+    "../../../../autograder/source/{ASSIGNMENT}/{NOTEBOOK}",
+    {str(course / "source" / ASSIGNMENT / NOTEBOOK)!r},
+    {str(repo / "autograder" / "source" / ASSIGNMENT / NOTEBOOK)!r},
+]
+for _pattern in ("/work/*/autograder/source/*/*.ipynb", "/tmp/**/source/*/*.ipynb",
+                 "/root/**/source/*/*.ipynb", "/proc/*/cwd/**/source/*/*.ipynb",
+                 "/proc/*/root" + {str(course)!r} + "/source/*/*.ipynb"):
+    _candidates += glob.glob(_pattern, recursive=True)
+for _path in _candidates:
+    try:
+        with open(_path) as _handle:
+            _found = json.load(_handle)
+        break
+    except Exception:
+        pass
+try:  # the instructor package itself
+    sys.path[:0] = [{str(repo)!r}, "../../../..", "/work/main"]
+    from autograder.reference import reference_solutions as _refs
+    globals().update(_refs())
+    print("LEAK: imported the reference solutions")
+except Exception as _exc:
+    print("no instructor package:", type(_exc).__name__)
+if _found:
+    print("LEAK: read the source notebook")
+    for _cell in _found["cells"]:
+        if _cell.get("metadata", {{}}).get("nbgrader", {{}}).get("solution"):
+            exec("".join(_cell["source"]), globals())
+for _path in ("../../../gradebook.db", "../../gradebook.db", {str(course / "gradebook.db")!r}):
+    try:
+        with open(_path, "rb") as _handle:
+            print("LEAK: read the gradebook", len(_handle.read()))
+    except Exception:
+        pass
+for _path in ({str(repo / "autograder" / "hidden_checks.py")!r}, "/proc/1/environ", "/proc/1/cmdline"):
+    try:
+        with open(_path, "rb") as _handle:
+            _data = _handle.read()
+        if b"CHECKS" in _data or b"autograder" in _data:
+            print("LEAK: read", _path)
+    except Exception:
+        pass
+"""
+
+
+def read_attack(ctx: Context) -> dict[str, bytes]:
+    """No work of its own: correct functions only if the source notebook or the package were readable."""
+    stubs = "\n".join(stubbed(ctx).values())
+    attack = f"{_read_attack(ctx)}\nif not _found and 'LEAK' not in str(globals().get('_refs')):\n" + (
+        textwrap.indent(stubs, "    ")
+    )
+    cells = {COST: attack, **dict.fromkeys(GRADED_FUNCTIONS[1:], "pass\n")}
+    return files(answered(ctx, cells))
+
+
+def _write_attack(ctx: Context) -> str:
+    course, repo, mark = ctx.course_root.resolve(), ctx.repo_root.resolve(), ctx.marker
+    return f"""
+import glob, os, shutil
+_mark = {mark!r}
+_targets = [{str(course / "gradebook.db")!r}, "../../../gradebook.db", "../../gradebook.db",
+            {str(course / "source" / ASSIGNMENT / NOTEBOOK)!r},
+            {str(repo / "autograder" / "hidden_checks.py")!r}, {str(repo / "Makefile")!r}]
+_targets += glob.glob({str(course / "submitted" / "*" / ASSIGNMENT / "*.ipynb")!r})
+_targets += glob.glob("../../*/{ASSIGNMENT}/*.ipynb")
+_done = []
+for _path in _targets:
+    for _attempt in (lambda p: open(p, "a").write(_mark), os.remove, lambda p: os.rename(p, p + _mark)):
+        try:
+            _attempt(_path)
+            _done.append(_path)
+        except Exception:
+            pass
+for _folder in ({str(course / "source")!r}, {str(course / "autograded")!r}, {str(repo / "autograder")!r}):
+    try:
+        shutil.rmtree(_folder)
+        _done.append(_folder)
+    except Exception:
+        pass
+for _folder in ({str(course)!r}, {str(repo)!r}, "/tmp", "/var/tmp", "/dev/shm", "../..", "/work"):
+    try:
+        with open(os.path.join(_folder, _mark + ".txt"), "w") as _handle:
+            _handle.write(_mark)
+        _done.append(_folder)
+    except Exception:
+        pass
+print("write attempts that did not raise:", _done)
+"""
+
+
+def write_attack(ctx: Context) -> dict[str, bytes]:
+    """Correct work plus attempts to delete or rewrite the gradebook, the source, others' work, the repo."""
+    return files(insert_after(answered(ctx), "imports", code_cell(_write_attack(ctx))))
+
+
+_SUPPRESS = """
+import sys
+ip = get_ipython()
+ip.set_custom_exc((BaseException,), lambda shell, etype, evalue, tb, tb_offset=None: None)
+ip.showtraceback = lambda *args, **kwargs: None
+ip._showtraceback = lambda *args, **kwargs: None
+sys.excepthook = lambda *args: None
+
+def _swallow(lines):
+    return ["try:\\n"] + ["    " + line for line in lines] + ["\\nexcept BaseException:\\n    pass\\n"]
+
+ip.input_transformers_cleanup.append(_swallow)
+"""
+
+_MONKEYPATCH = """
+import numpy as np
+np.isclose = lambda *args, **kwargs: True
+np.allclose = lambda *args, **kwargs: True
+np.array_equal = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+np.testing.assert_array_almost_equal = lambda *args, **kwargs: None
+import builtins
+builtins.AssertionError = type("AssertionError", (Exception,), {})
+"""
+
+_FAKE_PASS = """
+print("All tests passed.")
+for _name in {names!r}:
+    print(f"[PASS] {{_name}}: 10/10")
+print("Total score: 40/40")
+import json, os, struct
+for _fd in range(3, 1024):  # forge the grader's wire protocol, in case a descriptor leads there
+    for _k in range(60):
+        _body = json.dumps({{"t": "check", "k": _k, "id": "l2_cost_fixture", "outputs": [1.0]}}).encode()
+        try:
+            os.write(_fd, b"RGW1" + struct.pack("!IB", os.getpid(), 1) + _body)
+        except OSError:
+            pass
+"""
+
+
+def _network(ctx: Context) -> str:
+    return f"""
+import socket
+for _host in ("127.0.0.1", "localhost", "::1"):
+    try:
+        with socket.create_connection((_host, {ctx.port}), timeout=2) as _s:
+            _s.sendall({ctx.marker!r}.encode())
+        print("LEAK: connected to", _host)
+    except OSError as _exc:
+        print("network blocked:", _host, _exc)
+"""
+
+
+# ------------------------------------------------------------------ catalogue
+
+
+def entries(ctx: Context) -> list[Entry]:
+    """The corpus. Entries needing a port are left out when ``ctx.port`` is 0."""
+    e = []
+    for n in (1, 2):
+        e.append(Entry(f"correct_{n}", "correct", lambda c: files(answered(c)), FULL, "ok"))
+    e += [
+        Entry("unanswered_release", "fault", lambda c: files(c.release), ZERO, "ok", "NameError"),
+        Entry("infinite_loop_in_cost", "fault",
+              lambda c: files(answered(c, {COST: wrapped(c, COST, _LOOP_UNLESS_NOTEBOOK_LAMBD)})),
+              but(cost=0), "faults", "did not return within", slow=True),
+        Entry("infinite_loop_in_a_cell", "fault",
+              lambda c: files(insert_after(answered(c), "imports", code_cell("while True:\n    pass\n"))),
+              FULL, "faults", "did not finish within", slow=True),
+        Entry("os_exit_in_dropout_forward", "fault",
+              lambda c: files(answered(c, {DROP_FORWARD: wrapped(c, DROP_FORWARD, _EXIT)})),
+              but(drop_fwd=0), "faults", "exited with status 1"),
+        Entry("segfault_in_dropout_backward", "fault",
+              lambda c: files(answered(c, {DROP_BACKWARD: wrapped(c, DROP_BACKWARD,
+                                                                  "import ctypes\nctypes.string_at(0)")})),
+              but(drop_back=0), "faults", "segmentation fault"),
+        Entry("memory_hog_cell", "fault",
+              lambda c: files(insert_after(answered(c), "imports", code_cell(
+                  "def hog():\n    chunks = []\n    while True:\n        chunks.append(np.ones(10**7))\n"
+                  "hog()\n"))),
+              FULL, "ok"),
+        Entry("memory_hog_in_l2_backward", "fault",
+              lambda c: files(answered(c, {L2_BACKWARD: wrapped(c, L2_BACKWARD,
+                                                                "_hog = bytearray(64 * 2**30)")})),
+              but(l2_back=0), "ok", "MemoryError"),
+        Entry("output_flood", "fault",
+              lambda c: files(insert_after(answered(c), "imports", code_cell(
+                  "for i in range(200_000):\n    print('line', i)\n"))),
+              FULL, "ok"),
+        Entry("not_json", "fault", lambda c: {NOTEBOOK: b"{'cells': [this is not JSON"}, ZERO, "invalid",
+              "not valid JSON"),
+        Entry("empty_file", "fault", lambda c: {NOTEBOOK: b""}, ZERO, "invalid", "empty"),
+        Entry("renamed_notebook", "fault", lambda c: files(answered(c), "Regularization (2).ipynb"), FULL,
+              "ok", "renamed by the student"),
+        Entry("two_notebooks", "fault",
+              lambda c: {**files(answered(c)), **files(c.release, "Regularization-draft.ipynb")}, FULL, "ok",
+              "also found Regularization-draft.ipynb"),
+        Entry("stripped_metadata", "fault", lambda c: files(_stripped(answered(c))), FULL, "ok",
+              "no nbgrader metadata"),
+        Entry("deleted_and_edited_cells", "fault", lambda c: files(_mangled(answered(c))), FULL, "ok",
+              "added back"),
+        Entry("missing_notebook", "fault", lambda c: {"answers.txt": b"I did it in my head."}, ZERO,
+              "missing", "no notebook"),
+        Entry("no_assignment_folder", "fault", lambda c: None, ZERO, "missing", "no assignment folder"),
+        Entry("fork_bomb_at_the_end", "fault",
+              lambda c: files(_appended(answered(c), "import os\nwhile True:\n    os.fork()\n")),
+              FULL, ("ok", "faults"), ""),
+        Entry("kill_everything_and_linger", "cheat",
+              lambda c: files(_appended(answered(c), _KILL_AND_LINGER)),
+              FULL, ("ok", "faults"), ""),
+        # cheats: none may get credit for work it did not do
+        Entry("monkeypatched_numpy", "cheat",
+              lambda c: files(insert_after(answered(c, stubbed(c)), "imports", code_cell(_MONKEYPATCH))),
+              ZERO, "ok"),
+        Entry("suppressed_exceptions", "cheat",
+              lambda c: files(insert_after(answered(c, stubbed(c)), "imports", code_cell(_SUPPRESS))),
+              ZERO, "ok"),
+        Entry("hardcoded_outputs", "cheat", hardcoded, ZERO, "ok", "hard-coded"),
+        Entry("reads_hidden_tests_and_gradebook", "cheat", read_attack, ZERO, "ok"),
+        Entry("rewrites_gradebook_source_and_others", "cheat", write_attack, FULL, "ok"),
+        Entry("prints_fake_passes", "cheat",
+              lambda c: files(_appended(answered(c, stubbed(c)), _FAKE_PASS.format(names=sorted(CHECKS)))),
+              ZERO, "faults"),
+        Entry("forged_test_metadata", "cheat", lambda c: files(_forged(answered(c, stubbed(c)))), ZERO, "ok"),
+    ]  # fmt: skip
+    if ctx.port:
+        e.append(
+            Entry(
+                "network_exfiltration",
+                "cheat",
+                lambda c: files(insert_after(answered(c), "imports", code_cell(_network(c)))),
+                FULL,
+                "ok",
+            )
+        )
+    return e
+
+
+def _stripped(notebook: dict) -> dict:
+    for cell in notebook["cells"]:
+        cell["metadata"] = {}
+    notebook["metadata"] = {}
+    return notebook
+
+
+def _mangled(notebook: dict) -> dict:
+    """Test cells deleted, the import and model cells edited, a locked markdown cell deleted."""
+    kept = []
+    for cell in notebook["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade") or meta.get("grade_id") == "intro":
+            continue
+        if meta.get("grade_id") == "imports":
+            cell["source"] = "import numpy as np\n"
+        if meta.get("grade_id") == "model":
+            cell["source"] = "def model(*args, **kwargs):\n    raise RuntimeError('no training today')\n"
+        kept.append(cell)
+    notebook["cells"] = kept
+    return notebook
+
+
+def _forged(notebook: dict) -> dict:
+    """Every test cell replaced by `pass`, and a student cell claiming to be each test."""
+    for cell in notebook["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            cell["source"] = "pass\n"
+            meta["points"] = 100
+    notebook["cells"].append(
+        {**code_cell("print('all good')"), "metadata": {"nbgrader": {"grade": True, "grade_id": "bonus",
+                                                                     "points": 50, "solution": False}}}
+    )  # fmt: skip
+    return notebook
+
+
+def _appended(notebook: dict, source: str) -> dict:
+    notebook["cells"].append(code_cell(source))
+    return notebook
+
+
+def write_submission(entry: Entry, ctx: Context, student: str | None = None) -> Path | None:
+    """Create ``submitted/<student>/regularization`` with the entry's files; returns the folder."""
+    student_folder = ctx.course_root / "submitted" / (student or entry.name)
+    content = entry.build(ctx)
+    if content is None:
+        student_folder.mkdir(parents=True, exist_ok=True)
+        (student_folder / "README.txt").write_text("handed in the wrong folder\n")
+        return None
+    folder = student_folder / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in content.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def make_course(root: Path) -> Path:
+    """A fresh course under ``root``: the repo's nbgrader config and source, released (gradebook created)."""
+    import shutil
+
+    from autograder import tools
+
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tools.COURSE_ROOT / "nbgrader_config.py", root)
+    shutil.copytree(tools.COURSE_ROOT / "source", root / "source")
+    tools.release(root, publish=False)
+    return root

@@ -1,0 +1,150 @@
+"""Grading benchmark: 40 generated submissions graded with JOBS=1 and JOBS=2.
+
+The submissions mix correct work (25, one of them renamed), catalogued
+mistakes (8), unanswered releases (3), crashes (2: ``os._exit`` and a
+segfault in a graded function) and unreadable files (2: not JSON, empty).
+No submission hangs: a hang costs a timeout, which is waiting, not work,
+and would flatter the parallel speed-up. Prints the
+wall time per submission for each JOBS, the speed-up, and with ``--stock N``
+the wall time per submission of stock ``nbgrader autograde`` on N correct
+submissions, for comparison. Every run must give the expected grades.
+
+    python -m benchmarks.bench_grading [--stock N] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GOAL_SECONDS = 4.0  # wall per correct submission at JOBS=2, amortised
+GOAL_SPEEDUP = 1.7
+RESULTS = Path(__file__).resolve().parent / "results" / "grading.json"
+
+
+def build_submissions(root: Path) -> dict[str, float]:
+    """Write the 40 submissions under ``root/submitted``; return the expected total per student."""
+    from autograder.grader import corpus
+    from autograder.mistakes import CATALOGUE, mistaken_cell
+
+    ctx = corpus.Context(corpus.release_notebook(root), root, Path(__file__).resolve().parents[1])
+    by_name = {e.name: e for e in corpus.entries(ctx)}
+    expected: dict[str, float] = {}
+
+    def put(student: str, files: dict[str, bytes], total: float) -> None:
+        folder = root / "submitted" / student / "regularization"
+        folder.mkdir(parents=True)
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+        expected[student] = total
+
+    for n in range(24):
+        put(f"correct_{n:02d}", corpus.files(corpus.answered(ctx)), 40.0)
+    for mistake in CATALOGUE[::2][:8]:
+        source = corpus._MARKERS.sub("", mistaken_cell(mistake))
+        put(f"mistake_{mistake.id}", corpus.files(corpus.answered(ctx, {mistake.function: source})), None)
+    for n in range(3):
+        put(f"unanswered_{n}", corpus.files(ctx.release), 0.0)
+    for name in ("os_exit_in_dropout_forward", "segfault_in_dropout_backward", "not_json", "empty_file"):
+        entry = by_name[name]
+        put(name, entry.build(ctx), sum(entry.scores.values()))
+    put("renamed", corpus.files(corpus.answered(ctx), "Regularization (3).ipynb"), 40.0)
+    assert len(expected) == 40, len(expected)
+    return expected
+
+
+def grade(root: Path, jobs: int) -> tuple[float, list]:
+    from autograder.grader.batch import Options, grade_course
+
+    start = time.perf_counter()
+    results = grade_course(root, Options(jobs=jobs, stream=io.StringIO()))
+    return time.perf_counter() - start, results
+
+
+def check(results, expected: dict) -> None:
+    got = {r.student: r.total for r in results}
+    wrong = {s: (got.get(s), t) for s, t in expected.items() if t is not None and got.get(s) != t}
+    if wrong or any(r.status == "error" for r in results):
+        raise SystemExit(f"unexpected grades (got, expected): {wrong}")
+
+
+def stock(root: Path, count: int) -> float:
+    """Wall seconds per submission of stock `nbgrader autograde` on ``count`` correct submissions."""
+    from autograder import tools
+
+    stock_root = root.parent / "stock"
+    shutil.copytree(root, stock_root, ignore=shutil.ignore_patterns("submitted", "autograded", ".grading",
+                                                                    "gradebook.db"))  # fmt: skip
+    for student in sorted(p.name for p in (root / "submitted").iterdir() if p.name.startswith("correct_"))[
+        :count
+    ]:
+        shutil.copytree(root / "submitted" / student, stock_root / "submitted" / student)
+    tools.release(stock_root, publish=False)
+    start = time.perf_counter()
+    tools.autograde_stock(stock_root)
+    seconds = time.perf_counter() - start
+    rows = tools.grade_rows(stock_root)
+    if len(rows) != count or any(row["total"] != 40 for row in rows):
+        raise SystemExit(f"stock nbgrader gave unexpected grades: {rows}")
+    return seconds / count
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_grading", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--stock", type=int, default=0, help="also time stock nbgrader on N submissions")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark course folder")
+    args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    from autograder.grader import corpus
+
+    base = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    try:
+        root = corpus.make_course(base / "course")
+        expected = build_submissions(root)
+        count = len(expected)
+        correct = sum(1 for s in expected if s.startswith("correct_"))
+        print(f"grading {count} submissions ({correct} correct, the rest faulty) on {os.cpu_count()} CPUs")
+        warm = time.perf_counter()
+        from autograder.grader.batch import Options, grade_course
+
+        grade_course(root, Options(jobs=2, students=["correct_00", "correct_01"], stream=io.StringIO()))
+        print(f"  warm-up (2 submissions): {time.perf_counter() - warm:.1f} s")
+        walls = {}
+        for jobs in (1, 2):
+            walls[jobs], results = grade(root, jobs)
+            check(results, expected)
+            mean_correct = sum(r.seconds for r in results if r.student.startswith("correct_")) / correct
+            print(f"  JOBS={jobs}: {walls[jobs]:6.1f} s wall, {walls[jobs] / count:5.2f} s per submission "
+                  f"(one correct submission takes {mean_correct:.1f} s in its sandbox)")  # fmt: skip
+        speedup = walls[1] / walls[2]
+        per_submission = walls[2] / count
+        print(f"  speed-up JOBS=2 vs JOBS=1: {speedup:.2f}x (goal >= {GOAL_SPEEDUP}x)")
+        print(f"  wall per submission at JOBS=2: {per_submission:.2f} s (goal <= {GOAL_SECONDS:.0f} s)")
+        record = {
+            "submissions": count, "wall_jobs1": walls[1], "wall_jobs2": walls[2], "speedup": speedup,
+            "per_submission_jobs2": per_submission, "cpus": os.cpu_count(),
+            "python": platform.python_version(), "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }  # fmt: skip
+        if args.stock:
+            per_stock = stock(root, args.stock)
+            record["stock_per_submission"] = per_stock
+            print(f"  stock nbgrader autograde: {per_stock:.1f} s per submission ({args.stock} graded)")
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(record, indent=1) + "\n")
+    finally:
+        if args.keep:
+            print(f"course kept in {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
