@@ -177,9 +177,10 @@ def check_nothing_leaked(graded) -> None:
     assert graded["connections"] == []
     notebooks = graded["root"] / "autograded"
     for name in ("reads_hidden_tests_and_gradebook", "network_exfiltration"):
-        text = (notebooks / name / "regularization" / "Regularization.ipynb").read_text()
-        assert "LEAK" not in text
-        assert ("network blocked" in text) == (name == "network_exfiltration")
+        notebook = json.loads((notebooks / name / "regularization" / "Regularization.ipynb").read_text())
+        printed = json.dumps([cell.get("outputs", []) for cell in notebook["cells"]])
+        assert "LEAK" not in printed  # what the attacks printed: nothing found, nothing reached
+        assert ("network blocked" in printed) == (name == "network_exfiltration")
 
 
 def check_graded_notebooks(graded) -> None:

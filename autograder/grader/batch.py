@@ -33,7 +33,7 @@ from .gradebook import GradebookError, GradebookWriter, StatusFile, course_lock,
 from .judge import Calls, judge
 from .plan import Assignment, Plan, SourceError, assemble, normalized, placeholder_plan, plan
 from .progress import Progress, summary_table
-from .sandbox import WORKDIR_PREFIX, Limits, Sandbox, clean_stale_workdirs
+from .sandbox import WORKDIR_PREFIX, Limits, Sandbox, Zygote, clean_stale_workdirs
 
 MAX_SCORE = float(sum(check.points for check in CHECKS.values()))
 FINAL = ("ok", "faults", "invalid", "missing")
@@ -139,7 +139,8 @@ class Batch:
             finally:
                 self.writer.close()
         if self.options.summary:
-            self.stream.write(summary_table(self.results, GRADED_FUNCTIONS, MAX_SCORE) + "\n")
+            ordered = sorted(self.results, key=lambda r: r.student)
+            self.stream.write(summary_table(ordered, GRADED_FUNCTIONS, MAX_SCORE) + "\n")
             self._footer()
         return self.results
 
@@ -162,6 +163,7 @@ class Batch:
         selector = selectors.DefaultSelector()
         progress = Progress(len(submissions), self.stream, self.options.tty, MAX_SCORE)
         mpl_cache = _matplotlib_cache()
+        zygote = Zygote(workdir, mpl_cache)
         previous = signal.getsignal(signal.SIGTERM)
         with contextlib.suppress(ValueError):  # not the main thread: SIGTERM keeps its handler
             signal.signal(signal.SIGTERM, _interrupt)
@@ -169,7 +171,7 @@ class Batch:
             while pending or running:
                 while pending and len(running) < max(1, self.options.jobs):
                     job = pending.popleft()
-                    if self._skip_unchanged(job) or not self._launch(job, workdir, mpl_cache):
+                    if self._skip_unchanged(job) or not self._launch(job, workdir, mpl_cache, zygote):
                         progress.finished(self.results[-1])
                         continue
                     selector.register(job.sandbox.sock, selectors.EVENT_READ, job)
@@ -210,6 +212,7 @@ class Batch:
             selector.close()
             for job in running:
                 job.sandbox.cleanup()
+            zygote.close()
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _zeros(self) -> dict[str, float]:
@@ -235,7 +238,7 @@ class Batch:
         )
         return True
 
-    def _launch(self, job: _Job, workdir: Path, mpl_cache: str | None) -> bool:
+    def _launch(self, job: _Job, workdir: Path, mpl_cache: str | None, zygote: Zygote) -> bool:
         """Start the student's sandbox; False when it was finished on the spot (no runnable notebook)."""
         submission = job.submission
         job.started = time.monotonic()
@@ -258,6 +261,7 @@ class Batch:
                 self.options.isolate,
                 mpl_cache,
                 self.root,
+                zygote,
             )
             job.sandbox.start()
         except Exception as exc:

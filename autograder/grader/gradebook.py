@@ -100,6 +100,8 @@ class GradebookWriter:
 
         self.assignment, self.notebook = assignment, notebook
         db = Path(course_root) / "gradebook.db"
+        if not db.is_file() or db.stat().st_size == 0:
+            raise GradebookError(f"there is no gradebook {db}: run `make release` first")
         try:
             self.gradebook = Gradebook(f"sqlite:///{db}")
         except Exception as exc:

@@ -555,11 +555,58 @@ def _preload(job: dict, notes: list) -> None:
             notes.append(f"preloading {name} failed: {exc!r}"[:200])
 
 
-def main(job_path: str) -> None:
-    """Entry point of S0 (see the module docstring)."""
+def zygote(control_fd: int, parent_pid: int, preload: list[str]) -> None:
+    """A fork server: preloads the notebook's modules once, then forks one S0 per job it is sent.
+
+    Requests arrive on a SOCK_SEQPACKET socket: the job path, with the sandbox's
+    socket and log file as passed descriptors. The reply is the child's pid and
+    a pidfd for it, so the grader can kill it without pid-reuse races. Runs no
+    submission code itself; dies with the grader.
+    """
     sys.dont_write_bytecode = True
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:
+        _exit(3)
+    _preload({"preload": preload}, [])
+    me = os.getpid()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    control = socket.socket(fileno=control_fd)
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 4096, 2)
+        except InterruptedError:
+            continue
+        if not message or len(fds) != 2:
+            _exit(0)  # the grader is done (or confused): so is the fork server
+        sock_fd, log_fd = fds
+        pid = _fork()
+        if pid == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            control.close()
+            os.setsid()
+            os.dup2(log_fd, 1)
+            os.dup2(log_fd, 2)
+            _close(log_fd)
+            try:
+                main(message.decode("utf-8"), socket_fd=sock_fd, parent_pid=me)
+            finally:
+                _exit(5)
+        pidfd = os.pidfd_open(pid)
+        socket.send_fds(control, [str(pid).encode()], [pidfd])
+        for fd in (pidfd, sock_fd, log_fd):
+            _close(fd)
+
+
+def main(job_path: str, socket_fd: int | None = None, parent_pid: int | None = None) -> None:
+    """Entry point of S0 (see the module docstring); the fork server passes the socket and its pid."""
+    sys.dont_write_bytecode = True
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)  # stdin brought the bootstrap; the notebook reads nothing from it
+    _close(null)
     with open(job_path, encoding="utf-8") as handle:
         job = json.load(handle)
+    if socket_fd is not None:
+        job["socket_fd"], job["parent_pid"] = socket_fd, parent_pid
     sock = socket.socket(fileno=job["socket_fd"])
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != job["parent_pid"]:
