@@ -130,14 +130,22 @@ class Batch:
         with course_lock(self.root):
             self.status = StatusFile(self.root)
             half = self.status.half_graded()
-            self.writer = GradebookWriter(self.root, ASSIGNMENT, NOTEBOOK.removesuffix(".ipynb"))
+            clean_stale_workdirs()
+            workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
+            mpl_cache = _matplotlib_cache()
+            zygote = Zygote(workdir, mpl_cache)  # preloads while the gradebook opens
             try:
-                submissions = discover(self.root, self.options.students)
-                if half:
-                    self.stream.write(f"half-graded by an earlier run, graded again: {', '.join(half)}\n")
-                self._grade_all(submissions)
+                self.writer = GradebookWriter(self.root, ASSIGNMENT, NOTEBOOK.removesuffix(".ipynb"))
+                try:
+                    submissions = discover(self.root, self.options.students)
+                    if half:
+                        self.stream.write(f"half-graded by an earlier run, graded again: {', '.join(half)}\n")
+                    self._grade_all(submissions, workdir, mpl_cache, zygote)
+                finally:
+                    self.writer.close()
             finally:
-                self.writer.close()
+                zygote.close()
+                shutil.rmtree(workdir, ignore_errors=True)
         if self.options.summary:
             ordered = sorted(self.results, key=lambda r: r.student)
             self.stream.write(summary_table(ordered, GRADED_FUNCTIONS, MAX_SCORE) + "\n")
@@ -155,15 +163,11 @@ class Batch:
         if self.interrupted:
             self.stream.write("interrupted: students marked 'interrupted' have no new grade; run again\n")
 
-    def _grade_all(self, submissions: list[Submission]) -> None:
-        clean_stale_workdirs()
-        workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
+    def _grade_all(self, submissions: list[Submission], workdir: Path, mpl_cache, zygote: Zygote) -> None:
         pending = deque(_Job(s) for s in submissions)
         running: list[_Job] = []
         selector = selectors.DefaultSelector()
         progress = Progress(len(submissions), self.stream, self.options.tty, MAX_SCORE)
-        mpl_cache = _matplotlib_cache()
-        zygote = Zygote(workdir, mpl_cache)
         previous = signal.getsignal(signal.SIGTERM)
         with contextlib.suppress(ValueError):  # not the main thread: SIGTERM keeps its handler
             signal.signal(signal.SIGTERM, _interrupt)
@@ -212,8 +216,6 @@ class Batch:
             selector.close()
             for job in running:
                 job.sandbox.cleanup()
-            zygote.close()
-            shutil.rmtree(workdir, ignore_errors=True)
 
     def _zeros(self) -> dict[str, float]:
         return dict.fromkeys(GRADED_FUNCTIONS, 0.0)

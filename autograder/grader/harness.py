@@ -1,12 +1,13 @@
 """The sandbox side: runs ONE submission's code in an isolated, limited child process tree.
 
-Started by ``sandbox.Sandbox`` as ``python -I -c <bootstrap> JOB`` (JOB: a JSON
-file the grader wrote). This module must stay importable without the rest of
-the ``autograder`` package: it never sees the hidden checks, the reference
-solutions or the gradebook, only the job (cells to run, call inputs as plain
-data) and the submission's files. Process tree::
+The grader starts a fork server (``zygote``) per batch, which imports NumPy,
+matplotlib, IPython and the kit once and forks one S0 per submission (or the
+grader starts S0 as a fresh ``python -I``). This module must stay importable
+without the rest of the ``autograder`` package: it never sees the hidden
+checks, the reference solutions or the gradebook, only the job (cells to run,
+call inputs as plain data) and the submission's files. Process tree::
 
-    S0  (root, host namespaces)  reads the job, preloads NumPy/IPython/kit, unshares
+    S0  (root, host namespaces)  reads the job, joins the cgroup, unshares
      `- S1  (pid 1 of a new PID namespace, root)  mounts the private view, reaps
          `- E  (sandbox uid, limits)  the step chain below
 
@@ -17,8 +18,9 @@ its parent, the *checkpoint*, holds the state from before the step:
 - a cell that completes hands over: the runner becomes the next checkpoint;
 - a cell that crashes the process or overruns its time is killed and reported,
   and the checkpoint goes on with the next step, as if the cell had not run;
-- a test's runner performs the calls, sends the plain outputs and exits, so
-  an infinite loop or a crash in one graded function costs only that test.
+- a test's runner performs each graded function's calls in a process of its
+  own, sends the plain outputs and exits, so an infinite loop or a crash in
+  one graded function costs only that function's calls.
 
 Messages go to the grader over one ``SOCK_SEQPACKET`` socket (see ``wire``).
 """
