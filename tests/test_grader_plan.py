@@ -172,6 +172,9 @@ def test_read_submission_never_raises(tmp_path):
     assert submission.problem is None
     assert submission.cells == []
     assert len(submission.digest) == 64
+    linked = tmp_path / "linked"
+    linked.symlink_to(tmp_path, target_is_directory=True)
+    assert "symbolic link" in read_submission("s", linked / "regularization").problem
     os.chmod(folder / "Regularization.ipynb", 0)
     if os.geteuid() != 0:  # root reads anything
         assert "cannot be opened" in read_submission("s", folder).problem
@@ -247,3 +250,17 @@ def test_an_incomplete_result_set_fails_with_a_reason():
 def test_release_and_source_paths_exist():
     assert Path(STUDENT_RELEASE).is_file()
     assert Path(SOURCE_NOTEBOOK).is_file()
+
+
+def test_the_scratch_copy_takes_regular_files_only_within_budget(tmp_path):
+    from autograder.grader.sandbox import _copy_submission
+
+    folder = tmp_path / "submission"
+    (folder / "data").mkdir(parents=True)
+    (folder / "Regularization.ipynb").write_text("{}")
+    (folder / "data" / "big.bin").write_bytes(b"x" * 5000)
+    (folder / "secrets").symlink_to("/etc/passwd")
+    (folder / "data" / "up").symlink_to(tmp_path, target_is_directory=True)
+    _copy_submission(folder, tmp_path / "copy", budget=1000)
+    copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*"))
+    assert copied == ["Regularization.ipynb", "data"]  # no links followed, nothing over budget

@@ -308,6 +308,8 @@ class Batch:
             if sandbox.hello and isinstance(sandbox.hello.get("notes"), list):
                 self.sandbox_notes.update(str(n)[:200] for n in sandbox.hello["notes"])
             cells, faults = {}, []
+            code_cells = [c for c in job.plan.cells if c.cell_type == "code"]
+            ordinal = {c.step: n for n, c in enumerate(code_cells, 1) if c.step is not None}
             for k, step in enumerate(job.plan.steps):
                 how = sandbox.faults.get(k)
                 if step["kind"] == "cell":
@@ -315,7 +317,7 @@ class Batch:
                         cells[k] = sandbox.cells[k]
                     elif how:
                         cells[k] = _describe(how, "cell", sandbox.limits)
-                        faults.append(f"cell {k + 1}: {_describe(how, 'cell', sandbox.limits)}")
+                        faults.append(f"code cell {ordinal[k]}: {_describe(how, 'cell', sandbox.limits)}")
                     elif sandbox.stop:
                         cells[k] = f"not run: {sandbox.stop}"
                     continue
@@ -335,7 +337,7 @@ class Batch:
             status = "faults" if faults else "ok"
             preface = None
             if notes or faults:
-                items = "\n".join(f"- {item}" for item in [*notes, *faults])
+                items = "\n".join(f"- {item}" for item in _unique([*notes, *faults]))
                 preface = f"**Notes from the grader**\n\n{items}"
             notebook = assemble(job.plan, self.assignment, cells, tests, preface)
             reason = "; ".join(_unique([*faults, *notes]))

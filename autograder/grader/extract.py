@@ -150,7 +150,10 @@ def parse_notebook(data: bytes) -> list[Cell]:
 def read_submission(student: str, folder: Path | None, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submission:
     """Find and parse the notebook of one submission folder; never raises for bad content."""
     submission = Submission(student, folder)
-    if folder is None or not folder.is_dir() or folder.is_symlink():
+    if folder is not None and (folder.is_symlink() or folder.parent.is_symlink()):
+        submission.problem = "the submission folder is a symbolic link (not followed)"
+        return submission
+    if folder is None or not folder.is_dir():
         submission.problem = "no assignment folder in the submission"
         return submission
     submission.digest = folder_digest(folder)

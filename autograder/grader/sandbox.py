@@ -101,20 +101,26 @@ def hidden_paths(course_root: Path) -> list[str]:
     return sorted(paths)
 
 
-def _copy_submission(folder: Path | None, target: Path, budget: int) -> None:
-    """Copy a submission's regular files and folders (no links, no devices), up to ``budget`` bytes."""
+def _copy_submission(folder: Path | None, target: Path, budget: int, files: int = 1000) -> tuple[int, int]:
+    """Copy a submission's regular files and folders (no links, no devices) within a byte and file budget.
+
+    Returns what is left of both budgets; what does not fit is left out.
+    """
     target.mkdir(parents=True)
     if folder is None:
-        return
+        return budget, files
     for entry in sorted(folder.iterdir()):
-        mode = entry.lstat().st_mode
-        if stat.S_ISDIR(mode):
-            _copy_submission(entry, target / entry.name, budget)
-        elif stat.S_ISREG(mode) and entry.lstat().st_size <= budget:
-            budget -= entry.lstat().st_size
+        info = entry.lstat()
+        if files <= 0:
+            break
+        if stat.S_ISDIR(info.st_mode):
+            budget, files = _copy_submission(entry, target / entry.name, budget, files - 1)
+        elif stat.S_ISREG(info.st_mode) and info.st_size <= budget:
+            budget, files = budget - info.st_size, files - 1
             fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW)
             with os.fdopen(fd, "rb") as source, open(target / entry.name, "wb") as out:
                 shutil.copyfileobj(source, out)
+    return budget, files
 
 
 class Cgroup:
@@ -355,7 +361,7 @@ class Sandbox:
         theirs.close()
         ours.setblocking(False)
         self.sock = ours
-        self.receiver = wire.Receiver()
+        self.receiver = wire.Receiver(max_message=32 << 20, max_total=256 << 20)
         self.started = self.event = time.monotonic()
         self.current: int | None = None
 
