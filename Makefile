@@ -44,7 +44,7 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 	$(BIN)/ruff format .
 
 test: lint ## The whole suite: ruff, pytest (packages, notebooks via nbval, nbgrader, browser)
-	$(PYTEST) -n $(JOBS) tests
+	$(PYTEST) -n $(JOBS) --dist loadgroup tests
 
 check: test ## Alias of test
 

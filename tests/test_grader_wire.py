@@ -80,24 +80,14 @@ def test_deep_nesting_is_rejected():
         wire.decode(tree)
 
 
-def test_sandbox_to_plain_follows_the_hidden_checks():
-    values = [
-        3,
-        2.5,
-        np.float32(1.5),
-        True,
-        np.ones((2, 2)),
-        (1, [2, 3]),
-        {"a": np.arange(3)},
-        [np.bool_(False)],
-    ]
-    for value in values:
-        assert same(harness.to_plain(value), to_plain(value))
+def test_sandbox_and_hidden_checks_share_one_to_plain():
+    """What may cross from student code is defined once, in wire, for both sides."""
+    assert to_plain is wire.to_plain
+    assert same(to_plain((1, [2, 3])), (1.0, (2.0, 3.0)))
+    assert same(to_plain({"a": np.arange(3)}), {"a": np.arange(3)})
     for bad in (np.array(["x"]), {1: 2}, "text", None, ((((((1,),),),),),)):
         with pytest.raises(TypeError):
             to_plain(bad)
-        with pytest.raises(TypeError):
-            harness.to_plain(bad)
 
 
 def test_a_returned_object_that_lies_becomes_an_error_not_a_value():

@@ -15,6 +15,9 @@ from autograder.mistakes import CATALOGUE, fingerprints_text
 from autograder.reference import GRADED_FUNCTIONS
 from autograder.samples import notebook_text, sample_notebooks
 
+# One worker runs the whole module, so its module fixture is built once under xdist.
+pytestmark = pytest.mark.xdist_group("e2e")
+
 SAMPLES = Path(__file__).parent / "submissions"
 KEPT_POINTS = {  # each mistake keeps these points of its own function; see test_hidden_checks
     "dropout_fwd_no_scaling": 4,

@@ -18,6 +18,9 @@ from reg_utils import (
     load_2D_dataset,
 )
 
+# One worker runs the whole module, so its module fixture is built once under xdist.
+pytestmark = pytest.mark.xdist_group("training")
+
 #: The assignment's printed figures on the course's original data (expected_outputs.json).
 ORIGINAL = {
     "baseline": ({}, (0.6557412523481002, 0.16329987525724216, 0.13851642423255986), 0.947867298578, 0.915),

@@ -81,27 +81,6 @@ def _mount(source, target, fstype, flags, data=None) -> None:
 # ------------------------------------------------------------- plain values
 
 
-def to_plain(value, depth: int = 0):
-    """The sandbox's copy of ``hidden_checks.to_plain`` (same rules; the grader re-applies the original)."""
-    import numpy as np
-
-    if depth > 3:
-        raise TypeError("the returned value is nested too deeply")
-    if isinstance(value, bool | int | float | np.number | np.bool_):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biuf":
-            raise TypeError(f"an array of dtype {value.dtype} was returned; expected numbers")
-        return np.array(value, copy=True)
-    if isinstance(value, tuple | list):
-        return tuple(to_plain(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise TypeError("a dictionary with non-string keys was returned")
-        return {k: to_plain(v, depth + 1) for k, v in value.items()}
-    raise TypeError(f"a {type(value).__name__} was returned; expected numbers or arrays")
-
-
 def perform(call: dict, namespace: dict):
     """Run one call on freshly decoded inputs; the encoded plain output or fault."""
     function = namespace.get(call["f"])
@@ -109,7 +88,7 @@ def perform(call: dict, namespace: dict):
         return wire.encode(wire.Fault("NameError", f"{call['f']} is not defined"))
     try:
         args, kwargs = wire.decode(call["args"]), wire.decode(call["kwargs"])
-        return wire.encode(to_plain(function(*args, **kwargs)))
+        return wire.encode(wire.to_plain(function(*args, **kwargs)))
     except BaseException as exc:
         return wire.encode(wire.Fault(type(exc).__name__, str(exc)[:300]))
 

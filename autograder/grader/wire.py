@@ -54,6 +54,29 @@ class Fault:
 # ------------------------------------------------------------------- values
 
 
+def to_plain(value, depth: int = 0):
+    """Copy a returned value into plain data: float, bool/number arrays, tuples, str-keyed dicts.
+
+    Anything else (a custom object that could lie about equality, a lambda,
+    a generator) is refused, so a verdict never runs code the submission made.
+    """
+    if depth > 3:
+        raise TypeError("the returned value is nested too deeply")
+    if isinstance(value, bool | int | float | np.number | np.bool_):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"an array of dtype {value.dtype} was returned; expected numbers")
+        return np.array(value, copy=True)
+    if isinstance(value, tuple | list):
+        return tuple(to_plain(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("a dictionary with non-string keys was returned")
+        return {k: to_plain(v, depth + 1) for k, v in value.items()}
+    raise TypeError(f"a {type(value).__name__} was returned; expected numbers or arrays")
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
