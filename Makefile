@@ -7,12 +7,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
+# Jupyter refuses to serve as root (CI machines, containers) unless told to.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+# Open a browser tab where there is a screen to show it on.
+OPEN_BROWSER := $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname))),True,False)
 PORT   ?= 8888
 COURSE := autograder
 PYTEST := $(BIN)/python -m pytest
 
 # Kernels get CurveZMQ keys (no "running over TCP without encryption" warning),
 # and the instructor-only `autograder` package imports from the repo root.
+# .jupyter/ also keeps the instructor-only nbgrader and Voila server extensions out of
+# the student's JupyterLab (they warn there and are not needed: make explore runs Voila).
 export JUPYTER_CONFIG_PATH := $(CURDIR)/.jupyter
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
@@ -32,7 +38,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install the kit with its tools
 
 lab: $(STAMP) ## Open the student notebook in JupyterLab on 127.0.0.1 (token auth on)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(CURDIR) \
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(CURDIR) $(ALLOW_ROOT) \
+	  --ServerApp.open_browser=$(OPEN_BROWSER) \
 	  $(if $(wildcard notebooks/Regularization.ipynb),notebooks/Regularization.ipynb,notebooks/)
 
 lint: $(STAMP) ## ruff lint and format check
