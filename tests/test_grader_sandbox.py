@@ -15,7 +15,7 @@ from autograder.grader import corpus
 from autograder.grader.extract import parse_notebook
 from autograder.grader.judge import Calls, judge
 from autograder.grader.plan import Assignment, plan
-from autograder.grader.sandbox import REPO_ROOT, Cgroup, Limits, Sandbox
+from autograder.grader.sandbox import REPO_ROOT, SYSTEM_DIRS, Cgroup, Limits, Sandbox, kit_paths
 from autograder.reference import SOURCE_NOTEBOOK
 from autograder.tools import COURSE_ROOT, STUDENT_RELEASE
 
@@ -25,6 +25,11 @@ facts = {"uid": os.getuid(), "euid": os.geteuid(), "cwd": os.getcwd(), "cwd_file
 facts["repo"] = sorted(os.listdir(REPO)) if os.path.isdir(REPO) else None
 facts["course"] = sorted(os.listdir(COURSE)) if os.path.isdir(COURSE) else None
 facts["tmp"] = sorted(os.listdir("/tmp"))
+def walk(top):  # every file visible below a folder, with its path
+    return sorted(os.path.join(d, f) for d, _, fs in os.walk(top) for f in fs)[:50]
+facts["top_level"] = {name: walk("/" + name) for name in os.listdir("/")
+                      if name not in SYSTEM and os.path.isdir("/" + name) and not os.path.islink("/" + name)
+                      and name not in ("tmp", "proc")}
 facts["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
 facts["env"] = sorted(os.environ)
 facts["nbgrader_execution"] = os.environ.get("NBGRADER_EXECUTION")
@@ -103,6 +108,7 @@ def listener():
 @pytest.fixture(scope="module")
 def isolated(ctx, listener, tmp_path_factory):
     probe = PROBE.replace("REPO", repr(str(REPO_ROOT))).replace("COURSE", repr(str(COURSE_ROOT)))
+    probe = probe.replace("SYSTEM", repr(sorted(SYSTEM_DIRS)))
     probe = probe.replace("PORT", str(listener.getsockname()[1]))
     notebook = corpus.insert_after(corpus.answered(ctx), "imports", corpus.code_cell(probe))
     limits = Limits(memory_mb=1536, nproc=6)
@@ -128,7 +134,16 @@ def test_what_student_code_sees_inside_the_sandbox(isolated, listener):
     assert facts["cwd"] == "/tmp/submission"
     assert facts["cwd_files"] == ["Regularization.ipynb"]
     assert facts["write_cwd"] == "ok"
-    assert facts["tmp"] == ["home", "submission"]
+    # (a repo that lives under /tmp leaves the mountpoints of its venv and kit there, empty but for those)
+    mountpoints = {Path(p).relative_to("/tmp").parts[0] for p in kit_paths() if p.startswith("/tmp/")}
+    assert set(facts["tmp"]) - mountpoints == {"home", "submission"}
+    # deny by default: outside the system folders, only files of the interpreter, venv and kit exist
+    kept = tuple(p.rstrip("/") + "/" for p in kit_paths())
+    for name, files in facts["top_level"].items():
+        assert all(f.startswith(kept) for f in files), (
+            name,
+            [f for f in files if not f.startswith(kept)][:5],
+        )
     assert facts["write_venv"] == "OSError"
     assert facts["write_etc"] == "PermissionError"
     assert facts["read_shadow"] == "PermissionError"

@@ -476,7 +476,8 @@ def private_view(job: dict) -> None:
     keep_fds = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep}
     files_fd = os.open(os.path.join(job["scratch"], "files"), os.O_RDONLY | os.O_DIRECTORY)
     for path in _outermost(job["hide"]):
-        if os.path.isdir(path) and os.path.realpath(path) != "/":
+        # Never through a link: a tmpfs on /lib -> usr/lib would land on /usr/lib.
+        if os.path.isdir(path) and not os.path.islink(path) and os.path.realpath(path) != "/":
             scratch = path in TEMP_DIRS
             size = limits["tmpfs_mb"] if path == "/tmp" else 16
             mode = "1777" if scratch else "755"

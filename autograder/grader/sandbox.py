@@ -83,10 +83,23 @@ def kit_paths() -> list[str]:
     return sorted(p for p in paths if p)
 
 
+#: Top-level folders the sandboxed Python needs as they are. Every other top-level folder is
+#: hidden (deny by default), so no copy of a course anywhere on the machine is readable, only
+#: what ``kit_paths`` binds back: the interpreter, the venv and the kit.
+SYSTEM_DIRS = frozenset(
+    {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "sys", "usr"}
+)
+
+
 def hidden_paths(course_root: Path) -> list[str]:
-    """Folders the sandbox must not see: the repo and its neighbours, the course, homes, temp dirs."""
+    """Folders the sandbox must not see: every non-system top-level folder, the course, homes, temp dirs."""
     repo = REPO_ROOT
-    paths = {
+    top_level = {
+        entry.path
+        for entry in os.scandir("/")
+        if entry.name not in SYSTEM_DIRS and entry.is_dir(follow_symlinks=False)
+    }
+    paths = top_level | {
         str(repo),
         str(Path(course_root).resolve()),
         str(Path.home()),
