@@ -95,15 +95,3 @@ def update_parameters(parameters, grads, learning_rate):
         parameters["W" + str(k + 1)] = parameters["W" + str(k + 1)] - learning_rate * grads["dW" + str(k + 1)]
         parameters["b" + str(k + 1)] = parameters["b" + str(k + 1)] - learning_rate * grads["db" + str(k + 1)]
     return parameters
-
-
-def model(X, Y, learning_rate=0.3, num_iterations=30000, layers_dims=(2, 20, 3, 1)):
-    """Train without regularization; return the parameters and the cost of every iteration."""
-    parameters = initialize_parameters(list(layers_dims))
-    costs = []
-    for _ in range(num_iterations):
-        a3, cache = forward_propagation(X, parameters)
-        costs.append(compute_cost(a3, Y))
-        grads = backward_propagation(X, Y, cache)
-        parameters = update_parameters(parameters, grads, learning_rate)
-    return parameters, costs

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import socket
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ import pytest
 from autograder import tools
 from autograder.grader import corpus
 from autograder.grader.batch import Options, grade_course
+from autograder.grader.gradebook import auto_scores
 from autograder.grader.sandbox import REPO_ROOT, Limits
 
 pytestmark = [
@@ -152,14 +152,7 @@ def test_the_corpus_graded_in_one_batch(graded):
 
 
 def check_gradebook(graded) -> None:
-    with sqlite3.connect(graded["root"] / "gradebook.db") as db:
-        rows = db.execute(
-            "SELECT s.id, g.auto_score FROM grade g JOIN submitted_notebook n ON g.notebook_id = n.id "
-            "JOIN submitted_assignment a ON n.assignment_id = a.id JOIN student s ON a.student_id = s.id"
-        ).fetchall()
-    scores: dict[str, list] = {}
-    for student, score in rows:
-        scores.setdefault(student, []).append(score)
+    scores = auto_scores(graded["root"])
     assert sorted(scores) == sorted(NAMES)
     assert all(len(v) == 14 and None not in v for v in scores.values())  # never a silent NULL
     rows = {row["student"]: row for row in tools.grade_rows(graded["root"])}

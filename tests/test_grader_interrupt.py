@@ -6,7 +6,6 @@ import io
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 
 from autograder.grader import corpus
 from autograder.grader.batch import Options, grade_course
+from autograder.grader.gradebook import auto_scores
 from autograder.grader.sandbox import REPO_ROOT, Limits
 
 pytestmark = pytest.mark.slow
@@ -63,18 +63,6 @@ def wait_until(root: Path, process: subprocess.Popen, done: str) -> None:
     raise AssertionError(f"the batch never reached the kill point: {status(root)}")
 
 
-def gradebook_rows(root: Path) -> dict[str, list]:
-    with sqlite3.connect(root / "gradebook.db") as db:
-        rows = db.execute(
-            "SELECT s.id, g.auto_score FROM grade g JOIN submitted_notebook n ON g.notebook_id = n.id "
-            "JOIN submitted_assignment a ON n.assignment_id = a.id JOIN student s ON a.student_id = s.id"
-        ).fetchall()
-    grades: dict[str, list] = {}
-    for student, score in rows:
-        grades.setdefault(student, []).append(score)
-    return grades
-
-
 def sandbox_processes(pid: int) -> list[str]:
     found = []
     for entry in filter(str.isdigit, os.listdir("/proc")):
@@ -100,7 +88,7 @@ def strike(root: Path, how: signal.Signals, done: str, *extra: str) -> str:
         time.sleep(0.1)
     assert sandbox_processes(process.pid) == []
     # only complete verdicts were written, and each one whole: never a NULL score
-    grades = gradebook_rows(root)
+    grades = auto_scores(root)
     assert "b_hangs" not in grades
     assert done in grades
     assert all(None not in g and len(g) == 14 for g in grades.values())
@@ -125,6 +113,6 @@ def test_a_killed_batch_leaves_consistent_grades_and_a_rerun_finishes(course):
     assert {s: r.total for s, r in results.items()} == {"a_correct": 40, "b_hangs": 40, "c_correct": 40,
                                                         "d_unanswered": 0}  # fmt: skip
     assert {e["status"] for e in status(course).values()} <= {"ok", "faults"}
-    grades = gradebook_rows(course)
+    grades = auto_scores(course)
     assert sorted(grades) == sorted(STUDENTS)
     assert all(None not in g and len(g) == 14 for g in grades.values())

@@ -179,3 +179,18 @@ class GradebookWriter:
         except BaseException:
             db.rollback()
             raise
+
+
+def auto_scores(course_root: Path) -> dict[str, list]:
+    """Every automatic score in the gradebook, by student (None where nothing was recorded)."""
+    import sqlite3
+
+    with sqlite3.connect(course_root / "gradebook.db") as db:
+        rows = db.execute(
+            "SELECT s.id, g.auto_score FROM grade g JOIN submitted_notebook n ON g.notebook_id = n.id "
+            "JOIN submitted_assignment a ON n.assignment_id = a.id JOIN student s ON a.student_id = s.id"
+        ).fetchall()
+    scores: dict[str, list] = {}
+    for student, score in rows:
+        scores.setdefault(student, []).append(score)
+    return scores
