@@ -218,18 +218,11 @@ def main(argv=None) -> int:
     if args.command == "release":
         release(args.course_root)
     elif args.command == "autograde":
-        from .grader.batch import GradingError
+        from .grader.batch import exit_status
 
         if args.jobs < 1:
             parser.error("--jobs must be at least 1")
-        try:
-            results = grade_submissions(args.course_root, jobs=args.jobs)
-        except GradingError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        if any(result.status == "interrupted" for result in results):
-            return 130
-        return 1 if any(result.status == "error" for result in results) else 0
+        return exit_status(lambda: grade_submissions(args.course_root, jobs=args.jobs))
     elif args.command == "feedback":
         feedback(args.course_root)
     elif args.command == "grades":

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .batch import GradingError, Options, grade_course
+from .batch import GradingError, Options, exit_status, grade_course
 from .sandbox import Limits
 
 
@@ -56,14 +55,7 @@ def options_from(args: argparse.Namespace) -> Options:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    try:
-        results = grade_course(args.course_root, options_from(args))
-    except GradingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if any(r.status == "interrupted" for r in results):
-        return 130
-    return 1 if any(r.status == "error" for r in results) else 0
+    return exit_status(lambda: grade_course(args.course_root, options_from(args)))
 
 
 if __name__ == "__main__":

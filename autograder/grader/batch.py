@@ -462,3 +462,20 @@ def grade_course(course_root: Path, options: Options | None = None) -> list[Resu
         return Batch(course_root, options or Options()).run()
     except (SourceError, GradebookError) as exc:
         raise GradingError(str(exc)) from None
+
+
+def exit_status(grade) -> int:
+    """Run ``grade()`` (a batch) and turn its outcome into the CLI's exit status.
+
+    2: unusable input (the reason goes to stderr); 130: interrupted; 1: the grader
+    failed on a student; 0: every student graded. Shared by ``python -m
+    autograder.grader`` and ``make autograde``.
+    """
+    try:
+        results = grade()
+    except GradingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if any(result.status == "interrupted" for result in results):
+        return 130
+    return 1 if any(result.status == "error" for result in results) else 0
