@@ -7,11 +7,12 @@ data each call costs a few microseconds whatever its size, so the call
 count is the running time. Used by section 1 (the non-regularized
 model) and by every training run of the notebook.
 
-Every number is the one the textbook code computes, bit for bit: each
-product, sum and 1/m scaling happens in the same order as in
-``1./m * np.dot(dZ, A.T)``. Gradient descent over 30000 iterations
-amplifies a last-bit difference about a billion times, so "the same
-maths in another order" would not train the same network.
+Every number is the one the textbook code computes, bit for bit, by
+construction: the same NumPy calls on the same operands (``np.dot`` for each
+product, the textbook sigmoid expression, each 1/m scaling applied after
+its product or sum, as in ``1./m * np.dot(dZ, A.T)``). Gradient descent over
+30000 iterations amplifies a last-bit difference about a billion times, so
+"the same maths in another order" would not train the same network.
 """
 
 import numpy as np
@@ -54,9 +55,10 @@ def forward_propagation(X, parameters):
         # A bias of shape (1, 1) or (1, m) would broadcast silently: demand columns.
         if (b1.shape, b2.shape, b3.shape) != ((len(W1), 1), (len(W2), 1), (len(W3), 1)):
             raise ValueError("bias shapes")
-        # matmul rejects a scalar or 1-D X; A1 and A2 are 2-D by construction, and there
-        # np.dot is the same BLAS product with less call overhead.
-        Z1 = W1 @ X
+        # np.dot would broadcast a scalar X silently; A1 and A2 are 2-D by construction.
+        if np.ndim(X) != 2:
+            raise ValueError("X must be 2-D")
+        Z1 = np.dot(W1, X)
         Z1 += b1
         A1 = relu(Z1)
         Z2 = np.dot(W2, A1)

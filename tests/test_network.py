@@ -157,22 +157,24 @@ def _cost(X, Y, parameters):
     return compute_cost(a3, Y)
 
 
-def test_gradients_agree_with_central_finite_differences():
+def _gradient_check(backward, eps=1e-6):
+    """Relative error between ``backward``'s dW/db and central differences of the kit's cost.
+
+    Uses a small random network whose pre-activations sit far from the ReLU
+    kink and whose outputs are unsaturated, so finite differences are accurate.
+    """
     rng = np.random.default_rng(7)
-    dims = (3, 5, 4, 1)
     X = rng.standard_normal((3, 6))
     Y = np.array([[1.0, 0.0, 1.0, 1.0, 0.0, 0.0]])
-    p = random_network(rng, dims=dims)
+    p = random_network(rng, dims=(3, 5, 4, 1))
     a3, cache = forward_propagation(X, p)
-    # Precondition for finite differences: no pre-activation sits near the ReLU kink,
-    # and the output is far from saturation.
-    eps = 1e-6
     assert np.abs(cache[0]).min() > 1e3 * eps
     assert np.abs(cache[4]).min() > 1e3 * eps
     assert a3.min() > 1e-3
     assert a3.max() < 1 - 1e-3
 
-    grads = backward_propagation(X, Y, cache)
+    grads = backward(X, Y, cache)
+    errors = {}
     for key in ("W1", "b1", "W2", "b2", "W3", "b3"):
         numeric = np.zeros_like(p[key])
         for index in np.ndindex(p[key].shape):
@@ -183,28 +185,31 @@ def test_gradients_agree_with_central_finite_differences():
             numeric[index] = (_cost(X, Y, plus) - _cost(X, Y, minus)) / (2 * eps)
         analytic = grads["d" + key]
         difference = np.linalg.norm(analytic - numeric)
-        relative = difference / (np.linalg.norm(analytic) + np.linalg.norm(numeric))
-        assert relative < 1e-7, f"d{key}: relative error {relative:.2e}"
+        errors["d" + key] = difference / (np.linalg.norm(analytic) + np.linalg.norm(numeric))
+    return errors
 
 
-def test_finite_difference_check_would_catch_a_wrong_gradient():
-    """The tolerance above is tight enough to see a gradient off by a factor of 1/m."""
-    rng = np.random.default_rng(7)
-    X = rng.standard_normal((3, 6))
-    Y = np.array([[1.0, 0.0, 1.0, 1.0, 0.0, 0.0]])
-    p = random_network(rng)
-    _, cache = forward_propagation(X, p)
-    analytic = backward_propagation(X, Y, cache)["dW3"] * 6  # forgot the 1/m
-    eps = 1e-6
-    numeric = np.zeros_like(p["W3"])
-    for index in np.ndindex(p["W3"].shape):
-        plus = {k: v.copy() for k, v in p.items()}
-        minus = {k: v.copy() for k, v in p.items()}
-        plus["W3"][index] += eps
-        minus["W3"][index] -= eps
-        numeric[index] = (_cost(X, Y, plus) - _cost(X, Y, minus)) / (2 * eps)
-    relative = np.linalg.norm(analytic - numeric) / (np.linalg.norm(analytic) + np.linalg.norm(numeric))
-    assert relative > 1e-3
+def test_gradients_agree_with_central_finite_differences():
+    errors = _gradient_check(backward_propagation)
+    assert max(errors.values()) < 1e-7, errors
+
+
+def _backward_without_first_relu_derivative(X, Y, cache):
+    """A classic slip: dZ1 = dA1, as if layer 1 had no ReLU. Layers 2 and 3 stay right."""
+    grads = backward_propagation(X, Y, cache)
+    dZ1 = grads["dA1"]
+    grads["dW1"] = np.dot(dZ1, X.T) / X.shape[1]
+    grads["db1"] = np.sum(dZ1, axis=1, keepdims=True) / X.shape[1]
+    return grads
+
+
+def test_gradient_check_catches_a_wrong_backward_pass_and_locates_it():
+    """The 1e-7 tolerance above is not too loose to see a real mistake in one layer."""
+    errors = _gradient_check(_backward_without_first_relu_derivative)
+    assert errors["dW1"] > 1e-2
+    assert errors["db1"] > 1e-2
+    for key in ("dW2", "db2", "dW3", "db3"):
+        assert errors[key] < 1e-7, (key, errors[key])
 
 
 # --- agreement with the textbook implementation -----------------------------------------------
@@ -257,7 +262,13 @@ def test_a_few_training_steps_agree_with_the_yardstick(data):
 
 @pytest.mark.slow
 def test_full_training_run_matches_the_yardstick_and_the_kit_figures(data, capsys):
-    """30000 iterations, lr 0.3: the numbers of the textbook loop and the notebook's accuracies."""
+    """30000 iterations, lr 0.3: the textbook loop's numbers and the notebook's accuracies.
+
+    The kit and the yardstick make the same NumPy calls on the same operands, so
+    their parameters agree to the last bit on any machine (the claim of
+    reg_utils/network.py). The costs come from two formulas of the
+    cross-entropy and agree to rounding.
+    """
     X, Y, X_test, Y_test = data
     parameters, costs = gradient_descent(
         X, Y, initialize_parameters(LAYERS), forward_propagation,
@@ -270,8 +281,15 @@ def test_full_training_run_matches_the_yardstick_and_the_kit_figures(data, capsy
     assert len(costs) == 30
     np.testing.assert_allclose(costs, reference_costs[::1000], rtol=1e-12, atol=0)
     for key in parameters:
-        np.testing.assert_allclose(parameters[key], reference[key], rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(parameters[key], reference[key])
 
+    # Another CPU's exp or BLAS may differ from this one in the last bit, and 30000
+    # steps amplify that to about 4e-9 relative in the parameters (measured with
+    # SciPy's expit against the textbook sigmoid). The accuracies below stay the
+    # same wherever every example's Z3 is that far from the 0.5 boundary (Z3 = 0).
+    for inputs in (X, X_test):
+        z3 = forward_propagation(inputs, parameters)[1][8]
+        assert np.abs(z3).min() > 1e-3
     capsys.readouterr()
     predict(X, Y, parameters)
     predict(X_test, Y_test, parameters)
@@ -334,12 +352,12 @@ def test_sigmoid_values_including_large_inputs_without_warnings():
         s = sigmoid(x)
     assert s.shape == x.shape
     assert s.dtype == np.float64
-    assert s[0, 0] == 0.0
+    assert 0.0 <= s[0, 0] < 3.4e-308
+    assert 0.0 <= s[0, 1] < 3.4e-308
     assert s[0, -1] == 1.0
     assert s[0, 4] == 0.5
-    assert 0.0 <= s[0, 1] < 1e-300
     for value, result in zip(x[0, 2:7], s[0, 2:7], strict=True):
-        assert result == pytest.approx(1.0 / (1.0 + np.exp(-value)), rel=1e-15)
+        assert result == 1.0 / (1.0 + np.exp(-value))  # the textbook expression, to the last bit
     assert np.all(np.diff(s) >= 0)
     np.testing.assert_allclose(sigmoid(-x[:, 2:7]), 1 - s[:, 2:7], rtol=0, atol=1e-16)
 
