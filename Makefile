@@ -50,8 +50,10 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# --dist loadfile keeps each test file on one worker, so a module's expensive fixture
+# (the graded course, the training runs) is built once per run.
 test: lint ## The whole suite: ruff, pytest (packages, notebooks via nbval, nbgrader, browser)
-	$(PYTEST) -n $(JOBS) --dist loadgroup tests
+	$(PYTEST) -n $(JOBS) --dist loadfile tests
 
 check: test ## Alias of test
 

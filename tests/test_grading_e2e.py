@@ -15,9 +15,6 @@ from autograder.mistakes import CATALOGUE
 from autograder.reference import GRADED_FUNCTIONS
 from autograder.samples import notebook_text, sample_notebooks
 
-# One worker runs the whole module, so its module fixture is built once under xdist.
-pytestmark = pytest.mark.xdist_group("e2e")
-
 SAMPLES = Path(__file__).parent / "submissions"
 KEPT_POINTS = {  # each mistake keeps these points of its own function; see test_hidden_checks
     "dropout_fwd_no_scaling": 4,
@@ -57,8 +54,9 @@ def test_committed_samples_are_up_to_date():
 
 
 @pytest.fixture(scope="module")
-def graded_course(tmp_path_factory):
+def graded_course(tmp_path_factory, built_once):
     """A course with every sample submitted, graded, fed back and exported."""
+    built_once("graded_course")
     root = tmp_path_factory.mktemp("course")
     shutil.copy(tools.COURSE_ROOT / "nbgrader_config.py", root)
     shutil.copytree(tools.COURSE_ROOT / "source", root / "source")

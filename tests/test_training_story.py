@@ -18,9 +18,6 @@ from reg_utils import (
     load_2D_dataset,
 )
 
-# One worker runs the whole module, so its module fixture is built once under xdist.
-pytestmark = pytest.mark.xdist_group("training")
-
 #: The assignment's printed figures on the course's original data (expected_outputs.json).
 ORIGINAL = {
     "baseline": ({}, (0.6557412523481002, 0.16329987525724216, 0.13851642423255986), 0.947867298578, 0.915),
@@ -52,7 +49,8 @@ def accuracies(data, parameters):
 
 
 @pytest.fixture(scope="module")
-def kit_runs():
+def kit_runs(built_once):
+    built_once("kit_runs")
     data = load_2D_dataset()
     return {name: accuracies(data, train(*data[:2], **kw)[0]) for name, (kw, *_rest) in ORIGINAL.items()}
 
