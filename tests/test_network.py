@@ -348,18 +348,23 @@ def test_update_parameters_after_backward_keeps_the_caller_copy_and_reads_curren
 
 def test_sigmoid_values_including_large_inputs_without_warnings():
     x = np.array([[-1000.0, -745.0, -40.0, -1.0, 0.0, 1.0, 40.0, 1000.0]])
-    with np.errstate(all="raise"):  # any overflow/underflow flag would raise here
+    # Raise on every flag NumPy reports by default (underflow to 0 is silent there).
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
         s = sigmoid(x)
     assert s.shape == x.shape
     assert s.dtype == np.float64
-    assert 0.0 <= s[0, 0] < 3.4e-308
-    assert 0.0 <= s[0, 1] < 3.4e-308
+    assert 0.0 < s[0, 0] < 3.4e-308
+    assert 0.0 < s[0, 1] < 3.4e-308
     assert s[0, -1] == 1.0
     assert s[0, 4] == 0.5
     for value, result in zip(x[0, 2:7], s[0, 2:7], strict=True):
         assert result == 1.0 / (1.0 + np.exp(-value))  # the textbook expression, to the last bit
     assert np.all(np.diff(s) >= 0)
     np.testing.assert_allclose(sigmoid(-x[:, 2:7]), 1 - s[:, 2:7], rtol=0, atol=1e-16)
+    # Scalars, lists and float32 take the allocating path and give the same values.
+    assert sigmoid(1.5) == 1.0 / (1.0 + np.exp(-1.5))
+    np.testing.assert_array_equal(sigmoid([[-1.0, 40.0]]), s[:, 3:7:3])
+    assert sigmoid(np.float32([[2.0]])).dtype == np.float32
 
 
 def test_relu_values():
