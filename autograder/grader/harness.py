@@ -39,7 +39,7 @@ import socket
 import sys
 import time
 
-from . import wire
+from . import bounds, wire
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x08000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -50,8 +50,8 @@ PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
 TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 #: MIME types kept from display outputs; anything else (HTML, JavaScript) is dropped.
 KEPT_MIME = ("text/plain", "image/png")
-TEXT_LIMIT = 20_000  # characters of stream output kept per cell
-DISPLAY_LIMIT = 2_000_000  # bytes of base64 image data kept per cell
+TEXT_LIMIT = bounds.CELL_TEXT_CHARS  # characters of stream output kept per cell
+DISPLAY_LIMIT = bounds.CELL_IMAGE_BYTES  # bytes of base64 image data kept per cell
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
@@ -81,16 +81,25 @@ def _mount(source, target, fstype, flags, data=None) -> None:
 # ------------------------------------------------------------- plain values
 
 
-def perform(call: dict, namespace: dict):
-    """Run one call on freshly decoded inputs; the encoded plain output or fault."""
+def perform(call: dict, namespace: dict, room: int = bounds.MAX_RETURN_BYTES):
+    """Run one call on freshly decoded inputs; the encoded plain output or fault.
+
+    A result larger than ``room`` encoded bytes is a fault of this call only.
+    """
     function = namespace.get(call["f"])
     if not callable(function):
         return wire.encode(wire.Fault("NameError", f"{call['f']} is not defined"))
     try:
         args, kwargs = wire.decode(call["args"]), wire.decode(call["kwargs"])
-        return wire.encode(wire.to_plain(function(*args, **kwargs)))
+        encoded = wire.encode(wire.to_plain(function(*args, **kwargs)))
+        size = len(wire.dumps({"r": encoded}))
     except BaseException as exc:
         return wire.encode(wire.Fault(type(exc).__name__, str(exc)[:300]))
+    if size > room:
+        megabytes, limit = size / (1 << 20), min(room, bounds.MAX_RETURN_BYTES) / (1 << 20)
+        message = f"the returned value takes {megabytes:.1f} MB; at most {limit:g} MB is accepted"
+        return wire.encode(wire.Fault("TooLarge", message))
+    return encoded
 
 
 # --------------------------------------------------------- output recording
@@ -360,7 +369,10 @@ def _call_group(state, calls: list, indices: list[int], timeout: float) -> dict[
     if pid == 0:
         _close(read_end)
         namespace = state.shell.user_ns
-        results = {i: perform(calls[i], namespace) for i in indices}
+        results, room = {}, bounds.MAX_CHECK_BYTES
+        for i in indices:
+            results[i] = perform(calls[i], namespace, min(room, bounds.MAX_RETURN_BYTES))
+            room -= len(wire.dumps({"r": results[i]}))
         data = wire.dumps({"t": "group", "results": [[i, results[i]] for i in indices]})
         with contextlib.suppress(OSError):
             view = memoryview(data)
@@ -368,13 +380,17 @@ def _call_group(state, calls: list, indices: list[int], timeout: float) -> dict[
                 view = view[_write(write_end, view) :]
         _exit(0)
     _close(write_end)
-    chunks, deadline = [], _monotonic() + timeout
+    chunks, deadline, size = [], _monotonic() + timeout, 0
     try:
         while (left := deadline - _monotonic()) > 0:
             if not _select([read_end], [], [], left)[0]:
                 continue
             chunk = _read(read_end, 1 << 20)
             if not chunk:
+                break
+            size += len(chunk)
+            if size > bounds.MAX_CHECK_BYTES + (1 << 20):  # the child ignored its bound: drop it all
+                chunks = []
                 break
             chunks.append(chunk)
     finally:

@@ -26,7 +26,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import wire
+from . import bounds, text, wire
+from .bounds import MAX_ENTRIES
+from .extract import walk
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: The command line shows only this; the real bootstrap (with the repo's path) arrives on stdin, so
@@ -114,25 +116,33 @@ def hidden_paths(course_root: Path) -> list[str]:
     return sorted(paths)
 
 
-def _copy_submission(folder: Path | None, target: Path, budget: int, files: int = 1000) -> tuple[int, int]:
+def _copy_submission(
+    folder: Path | None, target: Path, budget: int, files: int = MAX_ENTRIES
+) -> tuple[int, int]:
     """Copy a submission's regular files and folders (no links, no devices) within a byte and file budget.
 
+    The tree is read by ``extract.walk`` (bounded depth and entries, no recursion).
     Returns what is left of both budgets; what does not fit is left out.
     """
     target.mkdir(parents=True)
     if folder is None:
         return budget, files
-    for entry in sorted(folder.iterdir()):
-        info = entry.lstat()
-        if files <= 0:
-            break
-        if stat.S_ISDIR(info.st_mode):
-            budget, files = _copy_submission(entry, target / entry.name, budget, files - 1)
-        elif stat.S_ISREG(info.st_mode) and info.st_size <= budget:
-            budget, files = budget - info.st_size, files - 1
-            fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(fd, "rb") as source, open(target / entry.name, "wb") as out:
-                shutil.copyfileobj(source, out)
+    for relative, path, is_folder in walk(folder, entries=files):
+        files -= 1
+        if is_folder:
+            (target / relative).mkdir()
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        with os.fdopen(fd, "rb") as source:
+            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                continue
+            data = source.read(budget + 1)
+        if len(data) <= budget:
+            budget -= len(data)
+            (target / relative).write_bytes(data)
     return budget, files
 
 
@@ -374,7 +384,8 @@ class Sandbox:
         theirs.close()
         ours.setblocking(False)
         self.sock = ours
-        self.receiver = wire.Receiver(max_message=32 << 20, max_total=256 << 20)
+        self.receiver = wire.Receiver()
+        self.output_budget = bounds.NOTEBOOK_OUTPUT_BYTES
         self.started = self.event = time.monotonic()
         self.current: int | None = None
 
@@ -400,9 +411,11 @@ class Sandbox:
                 message = self.receiver.feed(datagram)
                 if message is not None:
                     self._handle(message)
-            except wire.WireError as exc:
+            except Exception as exc:  # whatever the data, it ends this sandbox only
+                detail = exc if isinstance(exc, wire.WireError) else f"{type(exc).__name__}: {exc}"
                 self.finish(
-                    f"the sandbox sent malformed data ({exc}); the notebook interfered with the grader"
+                    "the sandbox sent malformed data"
+                    f" ({text.clean(detail, 150)}); the notebook interfered with the grader"
                 )
 
     def _handle(self, message: dict) -> None:
@@ -411,9 +424,9 @@ class Sandbox:
         if kind == "hello":
             if self.hello is not None:
                 raise wire.WireError("second hello")
-            self.hello = message
-            if message.get("error"):
-                self.finish(str(message["error"])[:500])
+            self.hello = _checked_hello(message)
+            if self.hello.get("error"):
+                self.finish(text.clean(self.hello["error"]))
             return
         if self.hello is None:
             raise wire.WireError(f"{kind} before hello")
@@ -433,16 +446,15 @@ class Sandbox:
         step = self.steps[k]
         if kind == "cell" and step["kind"] == "cell" and k not in self.cells:
             count = message.get("count")
-            self.cells[k] = (
-                sanitize_outputs(message.get("outputs")),
-                count if isinstance(count, int) else None,
-            )
+            outputs, used = sanitize_outputs(message.get("outputs"), self.output_budget)
+            self.output_budget -= used
+            self.cells[k] = (outputs, count if isinstance(count, int) else None)
         elif kind == "check" and step["kind"] == "check" and message.get("id") == step["id"]:
             if step["id"] in self.checks:
                 raise wire.WireError("second result for a test")
             self.checks[step["id"]] = message.get("outputs")
         elif kind == "fault":
-            self.faults.setdefault(k, str(message.get("how", "failed"))[:300])
+            self.faults.setdefault(k, text.clean(message.get("how", "failed")))
         else:
             raise wire.WireError(f"unexpected {kind} message")
 
@@ -492,7 +504,7 @@ class Sandbox:
         """
         if getattr(self, "pid", None) is None:
             return
-        isolated = bool(self.hello and self.hello.get("isolation", {}).get("namespaces"))
+        isolated = bool(self.hello and self.hello["isolation"]["namespaces"])
         if not isolated and (self.process is None or self.process.poll() is None):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
@@ -522,13 +534,40 @@ class Sandbox:
 _OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}
 
 
-def sanitize_outputs(outputs, limit: int = 3 << 20) -> list[dict]:
-    """Keep only well-formed nbformat outputs of the kinds the harness produces, within a size budget."""
+def _checked_hello(message: dict) -> dict:
+    """The first message's fields, each of the type the grader relies on (WireError otherwise)."""
+    isolation = message.get("isolation", {})
+    notes = message.get("notes", [])
+    error = message.get("error")
+    if not (
+        isinstance(isolation, dict)
+        and isinstance(isolation.get("namespaces", False), bool)
+        and isinstance(notes, list)
+        and (error is None or isinstance(error, str))
+    ):
+        raise wire.WireError("a hello with fields of the wrong type")
+    return {
+        "isolation": {"namespaces": isolation.get("namespaces", False), "uid": isolation.get("uid")},
+        "notes": [text.clean(n, 200) for n in notes[:20]],
+        "error": error,
+    }
+
+
+_CUT_NOTE = "[grader: the outputs of this {what} exceeded {mb:g} MB; later outputs were dropped]\n"
+
+
+def sanitize_outputs(outputs, budget: int = bounds.NOTEBOOK_OUTPUT_BYTES) -> tuple[list[dict], int]:
+    """Well-formed nbformat outputs of the kinds the harness produces, within the cell and notebook budgets.
+
+    Returns the outputs kept and the bytes they use; ``budget`` is what is left of
+    the notebook's. Every string is made encodable (no lone surrogates).
+    """
     clean: list[dict] = []
     if not isinstance(outputs, list):
-        return clean
-    budget = limit
-    for output in outputs[:200]:
+        return clean, 0
+    notebook_left, budget = budget, min(budget, bounds.CELL_OUTPUT_BYTES)
+    used = 0
+    for output in outputs[: bounds.CELL_OUTPUTS]:
         if not isinstance(output, dict) or output.get("output_type") not in _OUTPUT_TYPES:
             continue
         kind = output["output_type"]
@@ -560,12 +599,17 @@ def sanitize_outputs(outputs, limit: int = 3 << 20) -> list[dict]:
             if kind == "execute_result":
                 count = output.get("execution_count")
                 entry["execution_count"] = count if isinstance(count, int) else None
+        entry = text.deep_clean(entry)
         size = len(wire.dumps(entry))
-        if size > budget:
-            break
-        budget -= size
+        if used + size > budget:
+            whole = budget == notebook_left  # the notebook's budget binds: later cells keep nothing
+            what, limit = ("notebook", bounds.NOTEBOOK_OUTPUT_BYTES) if whole else ("cell", budget)
+            note = _CUT_NOTE.format(what=what, mb=limit / (1 << 20))
+            clean.append({"output_type": "stream", "name": "stderr", "text": note})
+            return clean, (notebook_left if whole else used)
+        used += size
         clean.append(entry)
-    return clean
+    return clean, used
 
 
 def _is_base64(text: str) -> bool:
