@@ -26,9 +26,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import bounds, text, wire
+from . import bounds, wire
 from .bounds import MAX_ENTRIES
 from .extract import walk
+from .text import clean, deep_clean
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: The command line shows only this; the real bootstrap (with the repo's path) arrives on stdin, so
@@ -415,7 +416,7 @@ class Sandbox:
                 detail = exc if isinstance(exc, wire.WireError) else f"{type(exc).__name__}: {exc}"
                 self.finish(
                     "the sandbox sent malformed data"
-                    f" ({text.clean(detail, 150)}); the notebook interfered with the grader"
+                    f" ({clean(detail, 150)}); the notebook interfered with the grader"
                 )
 
     def _handle(self, message: dict) -> None:
@@ -426,7 +427,7 @@ class Sandbox:
                 raise wire.WireError("second hello")
             self.hello = _checked_hello(message)
             if self.hello.get("error"):
-                self.finish(text.clean(self.hello["error"]))
+                self.finish(clean(self.hello["error"]))
             return
         if self.hello is None:
             raise wire.WireError(f"{kind} before hello")
@@ -454,7 +455,7 @@ class Sandbox:
                 raise wire.WireError("second result for a test")
             self.checks[step["id"]] = message.get("outputs")
         elif kind == "fault":
-            self.faults.setdefault(k, text.clean(message.get("how", "failed")))
+            self.faults.setdefault(k, clean(message.get("how", "failed")))
         else:
             raise wire.WireError(f"unexpected {kind} message")
 
@@ -548,7 +549,7 @@ def _checked_hello(message: dict) -> dict:
         raise wire.WireError("a hello with fields of the wrong type")
     return {
         "isolation": {"namespaces": isolation.get("namespaces", False), "uid": isolation.get("uid")},
-        "notes": [text.clean(n, 200) for n in notes[:20]],
+        "notes": [clean(n, 200) for n in notes[:20]],
         "error": error,
     }
 
@@ -562,9 +563,9 @@ def sanitize_outputs(outputs, budget: int = bounds.NOTEBOOK_OUTPUT_BYTES) -> tup
     Returns the outputs kept and the bytes they use; ``budget`` is what is left of
     the notebook's. Every string is made encodable (no lone surrogates).
     """
-    clean: list[dict] = []
+    kept: list[dict] = []
     if not isinstance(outputs, list):
-        return clean, 0
+        return kept, 0
     notebook_left, budget = budget, min(budget, bounds.CELL_OUTPUT_BYTES)
     used = 0
     for output in outputs[: bounds.CELL_OUTPUTS]:
@@ -599,17 +600,17 @@ def sanitize_outputs(outputs, budget: int = bounds.NOTEBOOK_OUTPUT_BYTES) -> tup
             if kind == "execute_result":
                 count = output.get("execution_count")
                 entry["execution_count"] = count if isinstance(count, int) else None
-        entry = text.deep_clean(entry)
+        entry = deep_clean(entry)
         size = len(wire.dumps(entry))
         if used + size > budget:
             whole = budget == notebook_left  # the notebook's budget binds: later cells keep nothing
             what, limit = ("notebook", bounds.NOTEBOOK_OUTPUT_BYTES) if whole else ("cell", budget)
             note = _CUT_NOTE.format(what=what, mb=limit / (1 << 20))
-            clean.append({"output_type": "stream", "name": "stderr", "text": note})
-            return clean, (notebook_left if whole else used)
+            kept.append({"output_type": "stream", "name": "stderr", "text": note})
+            return kept, (notebook_left if whole else used)
         used += size
-        clean.append(entry)
-    return clean, used
+        kept.append(entry)
+    return kept, used
 
 
 def _is_base64(text: str) -> bool:
