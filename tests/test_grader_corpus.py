@@ -14,10 +14,10 @@ import os
 import socket
 from pathlib import Path
 
+import corpus
 import pytest
 
 from autograder import tools
-from autograder.grader import corpus
 from autograder.grader.batch import Options, grade_course
 from autograder.grader.gradebook import auto_scores
 from autograder.grader.sandbox import REPO_ROOT, Limits

@@ -6,10 +6,10 @@ import json
 import os
 from pathlib import Path
 
+import corpus
 import nbformat
 import pytest
 
-from autograder.grader import corpus
 from autograder.grader.extract import choose_notebook, parse_notebook, read_submission
 from autograder.grader.judge import Calls, judge
 from autograder.grader.plan import Assignment, assemble, plan
