@@ -30,20 +30,10 @@ GOAL_SPEEDUP = 1.7
 RESULTS = Path(__file__).resolve().parent / "results" / "grading.json"
 
 
-def _corpus():
-    """The fault and cheat corpus of the tests (``tests/corpus``), shared with this benchmark."""
-    import importlib
-
-    tests = str(Path(__file__).resolve().parents[1] / "tests")
-    if tests not in sys.path:
-        sys.path.insert(0, tests)
-    return importlib.import_module("corpus")
-
-
 def build_submissions(root: Path) -> dict[str, float]:
     """Write the 40 submissions under ``root/submitted``; return the expected total per student."""
-    corpus = _corpus()
     from autograder.mistakes import CATALOGUE, mistaken_cell
+    from tests import corpus  # the fault and cheat corpus of the tests, shared with this benchmark
 
     ctx = corpus.Context(corpus.release_notebook(root), root, Path(__file__).resolve().parents[1])
     by_name = {e.name: e for e in corpus.entries(ctx)}
@@ -113,7 +103,7 @@ def main(argv=None) -> None:
     parser.add_argument("--stock", type=int, default=0, help="also time stock nbgrader on N submissions")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark course folder")
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    corpus = _corpus()
+    from tests import corpus  # the fault and cheat corpus of the tests, shared with this benchmark
 
     base = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:

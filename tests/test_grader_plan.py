@@ -6,7 +6,6 @@ import json
 import os
 from pathlib import Path
 
-import corpus
 import nbformat
 import pytest
 
@@ -17,6 +16,7 @@ from autograder.hidden_checks import CHECKS, verdict
 from autograder.mistakes import CATALOGUE, mistaken_function
 from autograder.reference import GRADED_FUNCTIONS, SOURCE_NOTEBOOK, reference_solutions
 from autograder.tools import COURSE_ROOT, STUDENT_RELEASE
+from tests import corpus
 
 TEST_IDS = list(CHECKS)
 

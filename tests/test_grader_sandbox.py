@@ -11,7 +11,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import corpus
 import pytest
 
 from autograder.grader.confine import SANDBOX_UID, SYSTEM_ENTRIES
@@ -21,6 +20,7 @@ from autograder.grader.plan import Assignment, plan
 from autograder.grader.sandbox import REPO_ROOT, Cgroup, Limits, Sandbox, kit_paths
 from autograder.reference import SOURCE_NOTEBOOK
 from autograder.tools import COURSE_ROOT, STUDENT_RELEASE
+from tests import corpus
 
 PROBE = r"""
 import json, os, resource, socket, sys

@@ -33,7 +33,7 @@ from .gradebook import GradebookError, GradebookWriter, StatusFile, course_lock,
 from .judge import Calls, judge
 from .plan import Assignment, Plan, SourceError, assemble, normalized, placeholder_plan, plan
 from .progress import Progress, summary_table
-from .sandbox import WORKDIR_PREFIX, Limits, Sandbox, Zygote, clean_stale_workdirs
+from .sandbox import WORKDIR_PREFIX, Limits, Sandbox, Zygote, clean_stale_workdirs, isolation_problem
 from .text import clean, markdown, terminal
 
 #: Starts every progress and summary line of a run with ``--no-sandbox``.
@@ -131,6 +131,10 @@ class Batch:
     # ------------------------------------------------------------ driving
 
     def run(self) -> list[Result]:
+        if self.options.isolate:  # fail closed: no grading where submissions cannot be confined
+            problem = isolation_problem()
+            if problem is not None:
+                raise GradingError(problem)
         with course_lock(self.root):
             self.status = StatusFile(self.root)
             half = self.status.half_graded()

@@ -339,19 +339,17 @@ def _probe() -> str | None:
             os.write(report_w, str(exc).encode()[:300])
             os._exit(1)
     os.close(ready_w), os.close(go_r), os.close(report_w)
+    problem = None
     try:
         os.read(ready_r, 1)
         try:
             map_ids(pid, 0, os.geteuid(), os.getegid())
             os.write(go_w, b"m")
-        except OSError as exc:
-            os.close(go_w)
-            go_w = os.open(os.devnull, os.O_WRONLY)
-            os.waitpid(pid, 0)
-            return f"writing the uid map failed ({exc.strerror})"
+        except OSError as exc:  # C reports why (its unshare failed?); this is the fallback
+            problem = f"writing the uid map failed ({exc.strerror})"
+        os.close(go_w)
         _, status = os.waitpid(pid, 0)
         report = os.read(report_r, 400).decode(errors="replace")
     finally:
-        for fd in (ready_r, go_w, report_r):
-            os.close(fd)
-    return None if status == 0 else (report or "the namespace setup failed")
+        os.close(ready_r), os.close(report_r)
+    return None if status == 0 else (report or problem or "the namespace setup failed")

@@ -322,22 +322,35 @@ def _silence(state):
     sys.stderr = _Stream(lambda: state.recorder, "stderr")
 
 
-def _run_cell(state, k: int, source: str) -> None:
+#: Said when a cell ran out of memory: its process (address space included) is dropped.
+OUT_OF_MEMORY_NOTE = "\n[grader: this cell ran out of memory; its effects were discarded]\n"
+
+
+def _run_cell(state, k: int, source: str) -> bool:
+    """Run one cell and send its outputs; False when its process must not carry on (out of memory).
+
+    A cell that ran out of memory leaves its process's address space spent (IPython keeps
+    what the failed cell reached), so the notebook goes on from the state before it instead.
+    """
     recorder = state.recorder = Recorder()
     sys.stdout = _Stream(lambda: state.recorder, "stdout")
     sys.stderr = _Stream(lambda: state.recorder, "stderr")
-    ok = True
+    ok, exhausted = True, False
     try:
         result = state.shell.run_cell(source, store_history=True)
         ok = bool(result.success)
+        exhausted = isinstance(result.error_in_exec, MemoryError)
     except BaseException as exc:
-        ok = False
+        ok, exhausted = False, isinstance(exc, MemoryError)
         recorder.error(type(exc).__name__, str(exc), [])
     finally:
         sys.stdout, sys.stderr = state.stdout, state.stderr
+    if exhausted:
+        recorder.stream("stderr", OUT_OF_MEMORY_NOTE)
     count = getattr(state.shell, "execution_count", 1) - 1
     wire.send(state.sock, {"t": "cell", "k": k, "ok": ok, "count": count, "outputs": recorder.finish()})
     _silence(state)
+    return not exhausted
 
 
 def _call_group(state, calls: list, indices: list[int], timeout: float) -> dict[int, object]:
@@ -413,7 +426,8 @@ def run_steps(state) -> None:
             _close(read_end)
             try:
                 if step["kind"] == "cell":
-                    _run_cell(state, k, step["source"])
+                    if not _run_cell(state, k, step["source"]):
+                        _exit(0)  # no handover: the checkpoint goes on from the state before this cell
                     _write(write_end, b"h")
                     _close(write_end)
                     k += 1

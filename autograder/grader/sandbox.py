@@ -26,7 +26,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import bounds, wire
+from . import bounds, confine, wire
 from .bounds import MAX_ENTRIES
 from .extract import walk
 from .text import clean, deep_clean
@@ -75,6 +75,26 @@ class Limits:
     startup_timeout: float = 60.0  # from launch to the first step
     grace: float = 5.0  # the grader's margin over the sandbox's own timeouts
     total_timeout: float = 900.0  # wall seconds per submission, all steps together
+
+
+#: How to get isolation where the probe fails; the grader refuses to run until then (fail closed).
+ENABLE_ISOLATION = """\
+The grader confines every submission with unprivileged Linux user namespaces
+(with mount, PID, network and IPC namespaces inside). Enable them, then run again:
+  - Debian and older Ubuntu:  sysctl -w kernel.unprivileged_userns_clone=1
+  - Ubuntu 23.10 and later (AppArmor):  sysctl -w kernel.apparmor_restrict_unprivileged_userns=0
+  - RHEL/CentOS and others:  sysctl -w user.max_user_namespaces=15000
+  - in a container: run it with user namespaces allowed (e.g. docker --security-opt seccomp=unconfined)
+    or grade in a VM.
+Only for submissions you trust: --no-sandbox grades without isolation (every line of the summary says so)."""
+
+
+def isolation_problem() -> str | None:
+    """None when sandboxes can be confined here; otherwise what failed and how to enable it."""
+    problem = confine.probe(200_000 + secrets.randbelow(100_000))
+    if problem is None:
+        return None
+    return f"student code cannot be confined on this machine ({problem}).\n{ENABLE_ISOLATION}"
 
 
 def kit_paths() -> list[str]:
