@@ -12,6 +12,7 @@ import io
 import json
 import os
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -120,11 +121,13 @@ def graded(tmp_path_factory):
         except BlockingIOError:
             break
     server.close()
-    return {
+    yield {
         "root": root, "ctx": ctx, "entries": {e.name: e for e in entries}, "results": {r.student: r for r in results},
         "before": before, "after": tree_digest(root, skip=GRADER_OUTPUTS), "targets": targets,
         "connections": connections, "out": out.getvalue(), "marker": marker,
     }  # fmt: skip
+    # pytest's own clean-up of old temp folders recurses (Python 3.11) and cannot remove 1200 levels
+    subprocess.run(["rm", "-rf", "--", str(root / "submitted" / DEEP)], check=True)
 
 
 def entry_mismatches(graded) -> list[str]:
