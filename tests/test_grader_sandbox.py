@@ -74,9 +74,7 @@ print("FACTS" + json.dumps(facts))
 """
 
 
-def run_sandbox(
-    notebook: dict, limits: Limits, isolate: bool, tmp_path: Path, course_root: Path = COURSE_ROOT
-):
+def run_sandbox(notebook: dict, limits: Limits, isolate: bool, tmp_path: Path):
     assignment = Assignment.load(SOURCE_NOTEBOOK, STUDENT_RELEASE)
     result = plan(parse_notebook(corpus.dumps(notebook)), assignment)
     calls = Calls.build()
@@ -87,7 +85,7 @@ def run_sandbox(
     # as the batch does: a private folder in the system's temp dir (a root grader without namespaces
     # lets the sandbox's uid pass through it; pytest's own folders are closed to other uids)
     work = Path(tempfile.mkdtemp(prefix="reg-grader-test-"))
-    sandbox = Sandbox("probe", steps, folder, work, limits, isolate, course_root=course_root)
+    sandbox = Sandbox("probe", steps, folder, work, limits, isolate)
     sandbox.start()
     selector = selectors.DefaultSelector()
     selector.register(sandbox.sock, selectors.EVENT_READ)

@@ -275,7 +275,6 @@ class Batch:
                 self.options.limits,
                 self.options.isolate,
                 mpl_cache,
-                self.root,
                 zygote,
             )
             job.sandbox.start()

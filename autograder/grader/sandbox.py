@@ -106,37 +106,6 @@ def kit_paths() -> list[str]:
     return sorted(p for p in paths if p)
 
 
-#: Top-level folders the sandboxed Python needs as they are. Every other top-level folder is
-#: hidden (deny by default), so no copy of a course anywhere on the machine is readable, only
-#: what ``kit_paths`` binds back: the interpreter, the venv and the kit.
-SYSTEM_DIRS = frozenset(
-    {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "sys", "usr"}
-)
-
-
-def hidden_paths(course_root: Path) -> list[str]:
-    """Folders the sandbox must not see: every non-system top-level folder, the course, homes, temp dirs."""
-    repo = REPO_ROOT
-    top_level = {
-        entry.path
-        for entry in os.scandir("/")
-        if entry.name not in SYSTEM_DIRS and entry.is_dir(follow_symlinks=False)
-    }
-    paths = top_level | {
-        str(repo),
-        str(Path(course_root).resolve()),
-        str(Path.home()),
-        tempfile.gettempdir(),
-        "/tmp",
-        "/var/tmp",
-        "/dev/shm",
-        "/run/lock",
-    }
-    if repo.parent != Path("/"):
-        paths.add(str(repo.parent))
-    return sorted(paths)
-
-
 def _copy_submission(
     folder: Path | None, target: Path, budget: int, files: int = MAX_ENTRIES
 ) -> tuple[int, int]:
@@ -346,7 +315,6 @@ class Sandbox:
     limits: Limits
     isolate: bool = True
     mpl_cache: str | None = None
-    course_root: Path = REPO_ROOT / "autograder"
     zygote: Zygote | None = None
     # what came back
     hello: dict | None = None
@@ -378,7 +346,6 @@ class Sandbox:
             "isolate": self.isolate,
             "uid": 200_000 + secrets.randbelow(100_000),
             "scratch": str(self.scratch),
-            "hide": hidden_paths(self.course_root),
             "keep": kit_paths(),
             "limits": asdict(self.limits),
             "preload": list(PRELOAD),
