@@ -642,7 +642,7 @@ def _unconfined(job: dict, sock, notes: list) -> None:
         os.chmod(scratch, 0o711)
         for folder in (cwd, home):
             os.chown(folder, job["uid"], job["uid"])
-            for _, path, _ in _tree(folder):
+            for path in _tree(folder):
                 os.chown(path, job["uid"], job["uid"], follow_symlinks=False)
     _reap_and_run(job, sock, notes, cwd, home, confined=False)
 
@@ -653,7 +653,7 @@ def _tree(folder: str):
     while stack:
         with os.scandir(stack.pop()) as entries:
             for entry in entries:
-                yield entry.name, entry.path, None
+                yield entry.path
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
 
