@@ -32,8 +32,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "grading.json"
 
 def build_submissions(root: Path) -> dict[str, float]:
     """Write the 40 submissions under ``root/submitted``; return the expected total per student."""
-    from autograder.grader import corpus
     from autograder.mistakes import CATALOGUE, mistaken_cell
+    from tests import corpus  # the fault and cheat corpus of the tests, shared with this benchmark
 
     ctx = corpus.Context(corpus.release_notebook(root), root, Path(__file__).resolve().parents[1])
     by_name = {e.name: e for e in corpus.entries(ctx)}
@@ -103,7 +103,7 @@ def main(argv=None) -> None:
     parser.add_argument("--stock", type=int, default=0, help="also time stock nbgrader on N submissions")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark course folder")
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    from autograder.grader import corpus
+    from tests import corpus  # the fault and cheat corpus of the tests, shared with this benchmark
 
     base = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from autograder import tools
 from autograder.grader.__main__ import main
-from autograder.grader.batch import Result
+from autograder.grader.batch import NO_SANDBOX_BANNER, Options, Result, grade_course
 from autograder.grader.progress import Progress, summary_table
 from autograder.reference import GRADED_FUNCTIONS
 
@@ -105,3 +109,66 @@ def test_the_cli_lists_every_sandbox_limit():
                    "--resume", "--student", "--no-isolation"):  # fmt: skip
         assert option in text
     assert Path(tools.COURSE_ROOT / "README.md").is_file()  # the guarantees and the threat model
+
+
+@pytest.fixture(scope="module")
+def one_student_course():
+    """A released course with one correct submission, readable by any uid (for the bwrap run)."""
+    from tests import corpus
+
+    base = Path(tempfile.mkdtemp(prefix="grader-cli-"))
+    os.chmod(base, 0o755)
+    root = corpus.make_course(base / "course")
+    ctx = corpus.Context(corpus.release_notebook(root), root, Path(tools.COURSE_ROOT).parent)
+    corpus.write_submission(corpus.entries(ctx)[0], ctx, "ada")
+    yield root
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_without_user_namespaces_the_grader_refuses_to_run(one_student_course):
+    """Fail closed: a machine that refuses user namespaces gets no grading, and is told how to fix it.
+
+    bubblewrap starts the grader as an ordinary uid in a user namespace that may not create another
+    one (``--disable-userns``): what ``kernel.unprivileged_userns_clone=0`` does to a whole machine.
+    """
+    before = tree(one_student_course)
+    command = ["bwrap", "--dev-bind", "/", "/", "--unshare-user", "--uid", "4321", "--gid", "4321",
+               "--disable-userns", "--", sys.executable, "-m", "autograder.grader",
+               "--course-root", str(one_student_course)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(tools.COURSE_ROOT).parent), "HOME": "/tmp"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stderr
+    assert "student code cannot be confined on this machine (" in done.stderr
+    assert "unshare: No space left on device" in done.stderr  # what the kernel said
+    assert "sysctl -w kernel.unprivileged_userns_clone=1" in done.stderr
+    assert "--no-sandbox" in done.stderr
+    assert done.stdout == ""
+    assert tree(one_student_course) == before  # nothing graded, nothing written
+
+
+def test_no_sandbox_is_said_on_every_line(one_student_course):
+    out = io.StringIO()
+    options = Options(isolate=False, stream=out, tty=False)
+    (result,) = grade_course(one_student_course, options)
+    assert (result.student, result.total) == ("ada", 40.0)
+    lines = out.getvalue().splitlines()
+    assert len(lines) >= 4  # progress, table header, rule, row, footer
+    assert all(line.startswith(NO_SANDBOX_BANNER) for line in lines), lines
+
+
+def test_student_text_cannot_drive_the_terminal():
+    """Names and reasons reach the terminal with every control character shown, not obeyed."""
+    attack = "\x1b[2K\r[1/1] ada: 40/40 ok\x1b]0;title\x07\u202e"
+    result = Result(attack, "faults", dict.fromkeys(GRADED_FUNCTIONS, 0.0), reason=attack)
+    stream = io.StringIO()
+    progress = Progress(1, stream, tty=False)
+    progress.started(attack)
+    progress.finished(result)
+    printed = stream.getvalue() + summary_table([result], GRADED_FUNCTIONS)
+    assert not any(ord(c) < 32 and c != "\n" for c in printed)
+    assert "\u202e" not in printed
+    assert "\\x1b[2K\\x0d[1/1]" in printed

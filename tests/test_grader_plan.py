@@ -9,7 +9,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grader import corpus
 from autograder.grader.extract import choose_notebook, parse_notebook, read_submission
 from autograder.grader.judge import Calls, judge
 from autograder.grader.plan import Assignment, assemble, plan
@@ -17,6 +16,7 @@ from autograder.hidden_checks import CHECKS, verdict
 from autograder.mistakes import CATALOGUE, mistaken_function
 from autograder.reference import GRADED_FUNCTIONS, SOURCE_NOTEBOOK, reference_solutions
 from autograder.tools import COURSE_ROOT, STUDENT_RELEASE
+from tests import corpus
 
 TEST_IDS = list(CHECKS)
 

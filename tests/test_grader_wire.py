@@ -132,3 +132,28 @@ def test_messages_are_reassembled_and_a_cut_message_is_dropped():
             receiver.feed(b"junk")
         with pytest.raises(wire.WireError):
             wire.Receiver(max_total=10).feed(wire._HEADER.pack(wire._MAGIC, 1, True) + b"x" * 20)
+
+
+def test_made_up_senders_cannot_grow_the_receiver():
+    """A pid in a header is the sender's claim: the unfinished messages kept are bounded, not the pids."""
+    receiver = wire.Receiver(max_senders=16)
+    for pid in range(1, 17):
+        receiver.feed(wire._HEADER.pack(wire._MAGIC, pid, False) + b"x")
+    with pytest.raises(wire.WireError, match="more than 16 processes"):
+        receiver.feed(wire._HEADER.pack(wire._MAGIC, 17, False) + b"x")
+    assert len(receiver._partial) == 16
+
+
+def test_a_flood_of_tiny_datagrams_is_cut_off():
+    receiver = wire.Receiver(max_datagrams=1000)
+    datagram = wire._HEADER.pack(wire._MAGIC, 1, True) + b'{"t": "x"}'
+    for _ in range(1000):
+        assert receiver.feed(datagram) == {"t": "x"}
+    with pytest.raises(wire.WireError, match="more than 1000 datagrams"):
+        receiver.feed(datagram)
+
+
+@pytest.mark.parametrize("shape", [[10**30], [2**32, 2**32, 2**32], [-1], [1.5], [True], "3", [1] * 9])
+def test_absurd_shapes_are_refused_without_overflow(shape):
+    with pytest.raises(wire.WireError):
+        wire.decode({"$nd": ["<f8", shape, ""]})

@@ -6,8 +6,9 @@ Modules: ``extract`` (reading a submission), ``plan`` (what runs, decided by
 the source notebook), ``harness`` (the sandbox side), ``sandbox`` (the
 grader's side of a sandbox), ``wire`` (what crosses between them),
 ``judge`` (verdicts), ``gradebook`` (writing results), ``batch`` (the
-parallel batch), ``progress`` (bar and summary), ``corpus`` (faulty and
-hostile submissions for tests and benchmarks).
+parallel batch), ``progress`` (bar and summary), ``confine`` (the
+namespaces), ``bounds`` (every per-student limit), ``text`` (escaping what
+a student controls). The fault and cheat corpus lives in ``tests/corpus``.
 
 This package's ``__init__`` imports nothing: the sandbox imports
 ``harness`` through it and must not load the hidden checks.

@@ -23,9 +23,12 @@ def parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="skip students graded before whose files are unchanged"
     )
     p.add_argument(
+        "--no-sandbox",
         "--no-isolation",
+        dest="no_sandbox",
         action="store_true",
-        help="no namespaces/uid switch (limits and scratch copy only); for debugging",
+        help="grade WITHOUT namespaces (limits, scratch copy and, as root, a fresh uid only): for trusted "
+        "submissions where the machine allows no user namespaces; every summary line says so",
     )
     p.add_argument("--progress", choices=["auto", "bar", "lines"], default="auto")
     for spec in fields(Limits):
@@ -46,7 +49,7 @@ def options_from(args: argparse.Namespace) -> Options:
     return Options(
         jobs=args.jobs,
         limits=limits,
-        isolate=not args.no_isolation,
+        isolate=not args.no_sandbox,
         resume=args.resume,
         students=args.students,
         tty=tty,

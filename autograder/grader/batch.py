@@ -33,7 +33,11 @@ from .gradebook import GradebookError, GradebookWriter, StatusFile, course_lock,
 from .judge import Calls, judge
 from .plan import Assignment, Plan, SourceError, assemble, normalized, placeholder_plan, plan
 from .progress import Progress, summary_table
-from .sandbox import WORKDIR_PREFIX, Limits, Sandbox, Zygote, clean_stale_workdirs
+from .sandbox import WORKDIR_PREFIX, Limits, Sandbox, Zygote, clean_stale_workdirs, isolation_problem
+from .text import clean, markdown, terminal
+
+#: Starts every progress and summary line of a run with ``--no-sandbox``.
+NO_SANDBOX_BANNER = "[NO SANDBOX: student code ran unconfined] "
 
 MAX_SCORE = float(sum(check.points for check in CHECKS.values()))
 FINAL = ("ok", "faults", "invalid", "missing")
@@ -127,6 +131,10 @@ class Batch:
     # ------------------------------------------------------------ driving
 
     def run(self) -> list[Result]:
+        if self.options.isolate:  # fail closed: no grading where submissions cannot be confined
+            problem = isolation_problem()
+            if problem is not None:
+                raise GradingError(problem)
         with course_lock(self.root):
             self.status = StatusFile(self.root)
             half = self.status.half_graded()
@@ -139,7 +147,8 @@ class Batch:
                 try:
                     submissions = discover(self.root, self.options.students)
                     if half:
-                        self.stream.write(f"half-graded by an earlier run, graded again: {', '.join(half)}\n")
+                        names = ", ".join(terminal(name, 60) for name in half)
+                        self.stream.write(f"half-graded by an earlier run, graded again: {names}\n")
                     self._grade_all(submissions, workdir, mpl_cache, zygote)
                 finally:
                     self.writer.close()
@@ -148,18 +157,22 @@ class Batch:
                 shutil.rmtree(workdir, ignore_errors=True)
         if self.options.summary:
             ordered = sorted(self.results, key=lambda r: r.student)
-            self.stream.write(summary_table(ordered, GRADED_FUNCTIONS, MAX_SCORE) + "\n")
+            self.stream.write(summary_table(ordered, GRADED_FUNCTIONS, MAX_SCORE, self.banner) + "\n")
             self._footer()
         return self.results
+
+    @property
+    def banner(self) -> str:
+        return "" if self.options.isolate else NO_SANDBOX_BANNER
 
     def _footer(self) -> None:
         counts: dict[str, int] = {}
         for result in self.results:
             counts[result.status] = counts.get(result.status, 0) + 1
         text = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        self.stream.write(f"{len(self.results)} students: {text or 'none'}\n")
+        self.stream.write(f"{self.banner}{len(self.results)} students: {text or 'none'}\n")
         for note in sorted(self.sandbox_notes):
-            self.stream.write(f"sandbox: {note}\n")
+            self.stream.write(f"{self.banner}sandbox: {terminal(note)}\n")
         if self.interrupted:
             self.stream.write("interrupted: students marked 'interrupted' have no new grade; run again\n")
 
@@ -167,7 +180,7 @@ class Batch:
         pending = deque(_Job(s) for s in submissions)
         running: list[_Job] = []
         selector = selectors.DefaultSelector()
-        progress = Progress(len(submissions), self.stream, self.options.tty, MAX_SCORE)
+        progress = Progress(len(submissions), self.stream, self.options.tty, MAX_SCORE, self.banner)
         previous = signal.getsignal(signal.SIGTERM)
         with contextlib.suppress(ValueError):  # not the main thread: SIGTERM keeps its handler
             signal.signal(signal.SIGTERM, _interrupt)
@@ -186,10 +199,10 @@ class Batch:
                 now = time.monotonic()
                 wait = min(job.sandbox.deadline() for job in running) - now
                 for key, _ in selector.select(timeout=min(max(wait, 0.0), 1.0)):
-                    key.data.sandbox.receive()
+                    _contained(key.data.sandbox, key.data.sandbox.receive)
                 now = time.monotonic()
                 for job in list(running):
-                    job.sandbox.check_deadline(now)
+                    _contained(job.sandbox, lambda: job.sandbox.check_deadline(now))  # noqa: B023
                     if job.sandbox.done:
                         selector.unregister(job.sandbox.sock)
                         running.remove(job)
@@ -262,29 +275,44 @@ class Batch:
                 self.options.limits,
                 self.options.isolate,
                 mpl_cache,
-                self.root,
                 zygote,
             )
             job.sandbox.start()
         except Exception as exc:
             if job.sandbox is not None:
                 job.sandbox.cleanup()
-            self._record_error(job, f"the grader could not start this submission: {exc!r}"[:300])
+            reason = clean(f"the grader could not start this submission ({type(exc).__name__}: {exc})")
+            try:
+                self.results.append(self._record_zero(job, reason))
+            except Exception:
+                self._record_error(job, reason)
             return False
         return True
 
     # ------------------------------------------------------------ verdicts
 
     def _finish(self, job: _Job) -> None:
+        """Record the student's grade; if that fails on their data, record 0 with the reason instead."""
         try:
             result = self._conclude(job)
         except Exception as exc:
-            self._record_error(job, f"grader error while recording: {exc!r}"[:300])
-            return
+            reason = f"the grader could not process this submission's results ({type(exc).__name__}: {exc})"
+            try:
+                result = self._record_zero(job, clean(reason))
+            except Exception as again:
+                self._record_error(job, clean(f"grader error while recording: {again!r}"))
+                return
         finally:
             if job.sandbox is not None:
                 job.sandbox.cleanup()
         self.results.append(result)
+
+    def _record_zero(self, job: _Job, reason: str) -> Result:
+        """0 on every test with ``reason``: graded notebook, gradebook and status, as for any grade."""
+        tests = {gid: f"{check.function}: not graded: {reason}" for gid, check in CHECKS.items()}
+        preface = f"**The grader could not grade this submission:** {markdown(reason)}. Every test scores 0."
+        notebook = assemble(placeholder_plan(self.assignment), self.assignment, {}, tests, preface=preface)
+        return self._write(job, "faults", notebook, tests, reason, [])
 
     def _conclude(self, job: _Job) -> Result:
         submission, sandbox = job.submission, job.sandbox
@@ -299,14 +327,14 @@ class Batch:
                 self.assignment,
                 {},
                 tests,
-                preface=f"**The grader could not run this submission:** {submission.problem}."
+                preface=f"**The grader could not run this submission:** {markdown(submission.problem)}."
                 " Every test scores 0.",
             )
             reason = submission.problem or ""
         else:
             notes += job.plan.notes
             if sandbox.hello and isinstance(sandbox.hello.get("notes"), list):
-                self.sandbox_notes.update(str(n)[:200] for n in sandbox.hello["notes"])
+                self.sandbox_notes.update(sandbox.hello["notes"])
             cells, faults = {}, []
             code_cells = [c for c in job.plan.cells if c.cell_type == "code"]
             ordinal = {c.step: n for n, c in enumerate(code_cells, 1) if c.step is not None}
@@ -323,7 +351,11 @@ class Batch:
                     continue
                 gid, function = step["id"], CHECKS[step["id"]].function
                 if gid in sandbox.checks:
-                    tests[gid] = judge(gid, sandbox.checks[gid], self.calls)
+                    try:
+                        tests[gid] = judge(gid, sandbox.checks[gid], self.calls)
+                    except Exception as exc:  # unreadable outputs cost this test only
+                        tests[gid] = clean(f"{function}: the returned data could not be judged ({exc})")
+                        faults.append(tests[gid])
                     faults += [f"{function}: {m}" for m in _grader_faults(sandbox.checks[gid])]
                 elif how:
                     tests[gid] = f"{function}: {_describe(how, 'check', sandbox.limits)}"
@@ -337,10 +369,15 @@ class Batch:
             status = "faults" if faults else "ok"
             preface = None
             if notes or faults:
-                items = "\n".join(f"- {item}" for item in _unique([*notes, *faults]))
+                items = "\n".join(f"- {markdown(item)}" for item in _unique([*notes, *faults]))
                 preface = f"**Notes from the grader**\n\n{items}"
             notebook = assemble(job.plan, self.assignment, cells, tests, preface)
             reason = "; ".join(_unique([*faults, *notes]))
+        return self._write(job, status, notebook, tests, reason, notes)
+
+    def _write(self, job: _Job, status: str, notebook: dict, tests: dict, reason: str, notes: list) -> Result:
+        """Graded notebook, then gradebook row, then status: one student's grade, all or nothing."""
+        submission = job.submission
         checks = {gid: tests.get(gid, f"{CHECKS[gid].function}: not graded") for gid in CHECKS}
         points = {gid: (CHECKS[gid].points if checks[gid] is None else 0.0) for gid in CHECKS}
         scores = self._zeros()
@@ -408,6 +445,14 @@ class Batch:
         self.results.append(Result(student, "interrupted", self._zeros(), reason=reason))
 
 
+def _contained(sandbox: Sandbox, action) -> None:
+    """Run ``action`` on one student's sandbox; any exception ends that sandbox only, with the reason."""
+    try:
+        action()
+    except Exception as exc:
+        sandbox.finish(clean(f"the grader failed on this submission's data ({type(exc).__name__}: {exc})"))
+
+
 def _grader_faults(outputs) -> list[str]:
     """Messages of the calls the sandbox had to stop (hang) or lost (crash), as opposed to ordinary errors."""
     found = []
@@ -415,7 +460,7 @@ def _grader_faults(outputs) -> list[str]:
         if isinstance(output, dict) and isinstance(output.get("$err"), list) and len(output["$err"]) == 2:
             kind, message = output["$err"]
             if kind in GRADER_FAULTS and isinstance(message, str):
-                found.append(message[:200])
+                found.append(clean(message, 200))
     return found
 
 

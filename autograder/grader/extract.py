@@ -16,8 +16,10 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .bounds import MAX_DEPTH, MAX_DIGEST_BYTES, MAX_ENTRIES, MAX_NOTEBOOK_BYTES, MAX_SOURCE_CHARS
+from .text import clean
+
 NOTEBOOK = "Regularization.ipynb"
-MAX_NOTEBOOK_BYTES = 20 << 20
 CELL_TYPES = ("code", "markdown", "raw")
 
 
@@ -44,29 +46,53 @@ class Submission:
 
 
 def _regular_files(folder: Path) -> list[Path]:
-    files = []
-    for entry in sorted(folder.iterdir()):
-        mode = entry.lstat().st_mode
-        if stat.S_ISREG(mode):
-            files.append(entry)
-    return files
+    with os.scandir(folder) as entries:
+        names = sorted(e.name for _, e in zip(range(MAX_ENTRIES), entries, strict=False))
+    return [folder / name for name in names if stat.S_ISREG((folder / name).lstat().st_mode)]
 
 
-def folder_digest(folder: Path, limit: int = 200 << 20) -> str:
-    """sha256 over the names and bytes of the regular files under ``folder`` (links are not followed)."""
+def walk(folder: Path, depth: int = MAX_DEPTH, entries: int = MAX_ENTRIES) -> list[tuple[str, Path, bool]]:
+    """Folders and regular files under ``folder``, in name order: (relative path, path, is a folder).
+
+    Iterative (no recursion, so no depth can overflow the stack), never follows
+    a link, and stops at ``depth`` levels and ``entries`` entries: a hostile
+    folder tree costs the grader a bounded amount of work.
+    """
+    found: list[tuple[str, Path, bool]] = []
+    stack = [(folder, "", 0)]
+    while stack and len(found) < entries:
+        current, prefix, level = stack.pop()
+        try:
+            children = sorted(os.scandir(current), key=lambda e: e.name, reverse=True)
+        except OSError:
+            continue
+        for entry in children:
+            relative = f"{prefix}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                if level + 1 < depth:
+                    stack.append((Path(entry.path), relative + "/", level + 1))
+                    found.append((relative, Path(entry.path), True))
+            elif entry.is_file(follow_symlinks=False):
+                found.append((relative, Path(entry.path), False))
+    return sorted(found[:entries])
+
+
+def folder_digest(folder: Path, limit: int = MAX_DIGEST_BYTES) -> str:
+    """sha256 over the names and bytes of the regular files under ``folder`` (bounded, links not followed)."""
     digest = hashlib.sha256()
     budget = limit
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(root, name)
-            if not stat.S_ISREG(path.lstat().st_mode):
-                continue
-            digest.update(str(path.relative_to(folder)).encode("utf-8", "surrogateescape") + b"\0")
-            with path.open("rb") as handle:
-                while budget > 0 and (block := handle.read(min(1 << 20, budget))):
-                    budget -= len(block)
-                    digest.update(block)
+    for relative, path, is_folder in walk(folder):
+        if is_folder:
+            continue
+        digest.update(os.fsencode(relative) + b"\0")
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        with os.fdopen(fd, "rb") as handle:
+            while budget > 0 and (block := handle.read(min(1 << 20, budget))):
+                budget -= len(block)
+                digest.update(block)
     return digest.hexdigest()
 
 
@@ -77,21 +103,23 @@ def choose_notebook(folder: Path) -> tuple[Path | None, str]:
     otherwise the newest notebook. Symbolic links are never followed.
     """
     notebooks = [p for p in _regular_files(folder) if p.suffix == ".ipynb"]
-    links = sorted(p.name for p in folder.glob("*.ipynb") if p.is_symlink())
+    links = sorted(clean(p.name, 100) for p in folder.glob("*.ipynb") if p.is_symlink())
     exact = folder / NOTEBOOK
     others = [p.name for p in notebooks if p != exact]
     link_note = f"ignored {', '.join(links)} (symbolic link)" if links else ""
     if exact in notebooks:
-        note = f"graded {NOTEBOOK}; also found {', '.join(others)} (not graded)" if others else ""
+        listed = ", ".join(clean(name, 100) for name in others[:10])
+        note = f"graded {NOTEBOOK}; also found {listed} (not graded)" if others else ""
         return exact, "; ".join(n for n in (note, link_note) if n)
     if not notebooks:
         return None, "no notebook in the submission" + (f" ({link_note})" if link_note else "")
     stem = NOTEBOOK.removesuffix(".ipynb").lower()
     likely = [p for p in notebooks if p.stem.lower().startswith(stem)] or notebooks
     chosen = max(likely, key=lambda p: (p.stat().st_mtime, p.name))
-    note = f"graded {chosen.name} (renamed by the student)"
+    note = f"graded {clean(chosen.name, 100)} (renamed by the student)"
     if len(notebooks) > 1:
-        note += f"; ignored {', '.join(p.name for p in notebooks if p != chosen)}"
+        ignored = [clean(p.name, 100) for p in notebooks if p != chosen][:10]
+        note += f"; ignored {', '.join(ignored)}"
     return chosen, "; ".join(n for n in (note, link_note) if n)
 
 
@@ -120,13 +148,12 @@ def parse_notebook(data: bytes) -> list[Cell]:
     if not isinstance(notebook, dict):
         raise ValueError("the notebook's JSON is not an object")
     if "worksheets" in notebook or notebook.get("nbformat", 4) != 4:
-        raise ValueError(
-            f"notebook format {notebook.get('nbformat')} is not supported (save it with Jupyter)"
-        )
+        version = clean(repr(notebook.get("nbformat")), 40)
+        raise ValueError(f"notebook format {version} is not supported (save it with Jupyter)")
     raw_cells = notebook.get("cells")
     if not isinstance(raw_cells, list):
         raise ValueError("the notebook has no list of cells")
-    cells = []
+    cells, characters = [], 0
     for number, raw in enumerate(raw_cells, 1):
         if not isinstance(raw, dict):
             raise ValueError(f"cell {number} is not an object")
@@ -135,6 +162,9 @@ def parse_notebook(data: bytes) -> list[Cell]:
             source = _text(raw.get("source", ""))
         except ValueError as exc:
             raise ValueError(f"cell {number}: {exc}") from None
+        characters += len(source)
+        if characters > MAX_SOURCE_CHARS:
+            raise ValueError(f"the notebook's cells hold more than {MAX_SOURCE_CHARS:,} characters of text")
         metadata = raw.get("metadata")
         nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
         cells.append(
@@ -148,7 +178,14 @@ def parse_notebook(data: bytes) -> list[Cell]:
 
 
 def read_submission(student: str, folder: Path | None, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submission:
-    """Find and parse the notebook of one submission folder; never raises for bad content."""
+    """Find and parse the notebook of one submission folder; never raises, whatever the content."""
+    try:
+        return _read_submission(student, folder, max_bytes)
+    except Exception as exc:  # an unforeseen oddity of this folder is this student's problem only
+        return Submission(student, folder, problem=f"the submission could not be read ({clean(exc, 150)})")
+
+
+def _read_submission(student: str, folder: Path | None, max_bytes: int) -> Submission:
     submission = Submission(student, folder)
     if folder is not None and (folder.is_symlink() or folder.parent.is_symlink()):
         submission.problem = "the submission folder is a symbolic link (not followed)"

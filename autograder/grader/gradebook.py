@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .text import deep_clean
+
 STATE_DIR = ".grading"
 
 
@@ -89,7 +91,8 @@ class StatusFile:
 
 
 def write_notebook(path: Path, notebook: dict) -> None:
-    atomic_write(path, json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    """Write a graded notebook; text a student controls may hold lone surrogates, made encodable here."""
+    atomic_write(path, json.dumps(deep_clean(notebook), indent=1, ensure_ascii=False) + "\n")
 
 
 class GradebookWriter:

@@ -26,7 +26,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import wire
+from . import bounds, confine, wire
+from .bounds import MAX_ENTRIES
+from .extract import walk
+from .text import clean, deep_clean
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: The command line shows only this; the real bootstrap (with the repo's path) arrives on stdin, so
@@ -74,6 +77,26 @@ class Limits:
     total_timeout: float = 900.0  # wall seconds per submission, all steps together
 
 
+#: How to get isolation where the probe fails; the grader refuses to run until then (fail closed).
+ENABLE_ISOLATION = """\
+The grader confines every submission with unprivileged Linux user namespaces
+(with mount, PID, network and IPC namespaces inside). Enable them, then run again:
+  - Debian and older Ubuntu:  sysctl -w kernel.unprivileged_userns_clone=1
+  - Ubuntu 23.10 and later (AppArmor):  sysctl -w kernel.apparmor_restrict_unprivileged_userns=0
+  - RHEL/CentOS and others:  sysctl -w user.max_user_namespaces=15000
+  - in a container: run it with user namespaces allowed (e.g. docker --security-opt seccomp=unconfined)
+    or grade in a VM.
+Only for submissions you trust: --no-sandbox grades without isolation (every line of the summary says so)."""
+
+
+def isolation_problem() -> str | None:
+    """None when sandboxes can be confined here; otherwise what failed and how to enable it."""
+    problem = confine.probe(200_000 + secrets.randbelow(100_000))
+    if problem is None:
+        return None
+    return f"student code cannot be confined on this machine ({problem}).\n{ENABLE_ISOLATION}"
+
+
 def kit_paths() -> list[str]:
     """Folders the sandboxed Python must read: interpreter, venv and the kit's packages."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
@@ -83,56 +106,33 @@ def kit_paths() -> list[str]:
     return sorted(p for p in paths if p)
 
 
-#: Top-level folders the sandboxed Python needs as they are. Every other top-level folder is
-#: hidden (deny by default), so no copy of a course anywhere on the machine is readable, only
-#: what ``kit_paths`` binds back: the interpreter, the venv and the kit.
-SYSTEM_DIRS = frozenset(
-    {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "sys", "usr"}
-)
-
-
-def hidden_paths(course_root: Path) -> list[str]:
-    """Folders the sandbox must not see: every non-system top-level folder, the course, homes, temp dirs."""
-    repo = REPO_ROOT
-    top_level = {
-        entry.path
-        for entry in os.scandir("/")
-        if entry.name not in SYSTEM_DIRS and entry.is_dir(follow_symlinks=False)
-    }
-    paths = top_level | {
-        str(repo),
-        str(Path(course_root).resolve()),
-        str(Path.home()),
-        tempfile.gettempdir(),
-        "/tmp",
-        "/var/tmp",
-        "/dev/shm",
-        "/run/lock",
-    }
-    if repo.parent != Path("/"):
-        paths.add(str(repo.parent))
-    return sorted(paths)
-
-
-def _copy_submission(folder: Path | None, target: Path, budget: int, files: int = 1000) -> tuple[int, int]:
+def _copy_submission(
+    folder: Path | None, target: Path, budget: int, files: int = MAX_ENTRIES
+) -> tuple[int, int]:
     """Copy a submission's regular files and folders (no links, no devices) within a byte and file budget.
 
+    The tree is read by ``extract.walk`` (bounded depth and entries, no recursion).
     Returns what is left of both budgets; what does not fit is left out.
     """
     target.mkdir(parents=True)
     if folder is None:
         return budget, files
-    for entry in sorted(folder.iterdir()):
-        info = entry.lstat()
-        if files <= 0:
-            break
-        if stat.S_ISDIR(info.st_mode):
-            budget, files = _copy_submission(entry, target / entry.name, budget, files - 1)
-        elif stat.S_ISREG(info.st_mode) and info.st_size <= budget:
-            budget, files = budget - info.st_size, files - 1
-            fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(fd, "rb") as source, open(target / entry.name, "wb") as out:
-                shutil.copyfileobj(source, out)
+    for relative, path, is_folder in walk(folder, entries=files):
+        files -= 1
+        if is_folder:
+            (target / relative).mkdir()
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        with os.fdopen(fd, "rb") as source:
+            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                continue
+            data = source.read(budget + 1)
+        if len(data) <= budget:
+            budget -= len(data)
+            (target / relative).write_bytes(data)
     return budget, files
 
 
@@ -315,7 +315,6 @@ class Sandbox:
     limits: Limits
     isolate: bool = True
     mpl_cache: str | None = None
-    course_root: Path = REPO_ROOT / "autograder"
     zygote: Zygote | None = None
     # what came back
     hello: dict | None = None
@@ -347,7 +346,6 @@ class Sandbox:
             "isolate": self.isolate,
             "uid": 200_000 + secrets.randbelow(100_000),
             "scratch": str(self.scratch),
-            "hide": hidden_paths(self.course_root),
             "keep": kit_paths(),
             "limits": asdict(self.limits),
             "preload": list(PRELOAD),
@@ -374,7 +372,8 @@ class Sandbox:
         theirs.close()
         ours.setblocking(False)
         self.sock = ours
-        self.receiver = wire.Receiver(max_message=32 << 20, max_total=256 << 20)
+        self.receiver = wire.Receiver()
+        self.output_budget = bounds.NOTEBOOK_OUTPUT_BYTES
         self.started = self.event = time.monotonic()
         self.current: int | None = None
 
@@ -400,9 +399,11 @@ class Sandbox:
                 message = self.receiver.feed(datagram)
                 if message is not None:
                     self._handle(message)
-            except wire.WireError as exc:
+            except Exception as exc:  # whatever the data, it ends this sandbox only
+                detail = exc if isinstance(exc, wire.WireError) else f"{type(exc).__name__}: {exc}"
                 self.finish(
-                    f"the sandbox sent malformed data ({exc}); the notebook interfered with the grader"
+                    "the sandbox sent malformed data"
+                    f" ({clean(detail, 150)}); the notebook interfered with the grader"
                 )
 
     def _handle(self, message: dict) -> None:
@@ -411,9 +412,9 @@ class Sandbox:
         if kind == "hello":
             if self.hello is not None:
                 raise wire.WireError("second hello")
-            self.hello = message
-            if message.get("error"):
-                self.finish(str(message["error"])[:500])
+            self.hello = _checked_hello(message)
+            if self.hello.get("error"):
+                self.finish(clean(self.hello["error"]))
             return
         if self.hello is None:
             raise wire.WireError(f"{kind} before hello")
@@ -433,16 +434,15 @@ class Sandbox:
         step = self.steps[k]
         if kind == "cell" and step["kind"] == "cell" and k not in self.cells:
             count = message.get("count")
-            self.cells[k] = (
-                sanitize_outputs(message.get("outputs")),
-                count if isinstance(count, int) else None,
-            )
+            outputs, used = sanitize_outputs(message.get("outputs"), self.output_budget)
+            self.output_budget -= used
+            self.cells[k] = (outputs, count if isinstance(count, int) else None)
         elif kind == "check" and step["kind"] == "check" and message.get("id") == step["id"]:
             if step["id"] in self.checks:
                 raise wire.WireError("second result for a test")
             self.checks[step["id"]] = message.get("outputs")
         elif kind == "fault":
-            self.faults.setdefault(k, str(message.get("how", "failed"))[:300])
+            self.faults.setdefault(k, clean(message.get("how", "failed")))
         else:
             raise wire.WireError(f"unexpected {kind} message")
 
@@ -492,7 +492,7 @@ class Sandbox:
         """
         if getattr(self, "pid", None) is None:
             return
-        isolated = bool(self.hello and self.hello.get("isolation", {}).get("namespaces"))
+        isolated = bool(self.hello and self.hello["isolation"]["namespaces"])
         if not isolated and (self.process is None or self.process.poll() is None):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
@@ -522,13 +522,40 @@ class Sandbox:
 _OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}
 
 
-def sanitize_outputs(outputs, limit: int = 3 << 20) -> list[dict]:
-    """Keep only well-formed nbformat outputs of the kinds the harness produces, within a size budget."""
-    clean: list[dict] = []
+def _checked_hello(message: dict) -> dict:
+    """The first message's fields, each of the type the grader relies on (WireError otherwise)."""
+    isolation = message.get("isolation", {})
+    notes = message.get("notes", [])
+    error = message.get("error")
+    if not (
+        isinstance(isolation, dict)
+        and isinstance(isolation.get("namespaces", False), bool)
+        and isinstance(notes, list)
+        and (error is None or isinstance(error, str))
+    ):
+        raise wire.WireError("a hello with fields of the wrong type")
+    return {
+        "isolation": {"namespaces": isolation.get("namespaces", False), "uid": isolation.get("uid")},
+        "notes": [clean(n, 200) for n in notes[:20]],
+        "error": error,
+    }
+
+
+_CUT_NOTE = "[grader: the outputs of this {what} exceeded {mb:g} MB; later outputs were dropped]\n"
+
+
+def sanitize_outputs(outputs, budget: int = bounds.NOTEBOOK_OUTPUT_BYTES) -> tuple[list[dict], int]:
+    """Well-formed nbformat outputs of the kinds the harness produces, within the cell and notebook budgets.
+
+    Returns the outputs kept and the bytes they use; ``budget`` is what is left of
+    the notebook's. Every string is made encodable (no lone surrogates).
+    """
+    kept: list[dict] = []
     if not isinstance(outputs, list):
-        return clean
-    budget = limit
-    for output in outputs[:200]:
+        return kept, 0
+    notebook_left, budget = budget, min(budget, bounds.CELL_OUTPUT_BYTES)
+    used = 0
+    for output in outputs[: bounds.CELL_OUTPUTS]:
         if not isinstance(output, dict) or output.get("output_type") not in _OUTPUT_TYPES:
             continue
         kind = output["output_type"]
@@ -560,12 +587,17 @@ def sanitize_outputs(outputs, limit: int = 3 << 20) -> list[dict]:
             if kind == "execute_result":
                 count = output.get("execution_count")
                 entry["execution_count"] = count if isinstance(count, int) else None
+        entry = deep_clean(entry)
         size = len(wire.dumps(entry))
-        if size > budget:
-            break
-        budget -= size
-        clean.append(entry)
-    return clean
+        if used + size > budget:
+            whole = budget == notebook_left  # the notebook's budget binds: later cells keep nothing
+            what, limit = ("notebook", bounds.NOTEBOOK_OUTPUT_BYTES) if whole else ("cell", budget)
+            note = _CUT_NOTE.format(what=what, mb=limit / (1 << 20))
+            kept.append({"output_type": "stream", "name": "stderr", "text": note})
+            return kept, (notebook_left if whole else used)
+        used += size
+        kept.append(entry)
+    return kept, used
 
 
 def _is_base64(text: str) -> bool:

@@ -25,6 +25,15 @@ import struct
 
 import numpy as np
 
+from .bounds import (
+    MAX_ARRAY_DIMS,
+    MAX_ARRAY_ITEMS,
+    MAX_DATAGRAMS,
+    MAX_MESSAGE_BYTES,
+    MAX_SENDERS,
+    MAX_WIRE_BYTES,
+)
+
 CHUNK = 60_000
 _HEADER = struct.Struct("!4sIB")  # magic, sender pid, last-chunk flag
 _MAGIC = b"RGW1"
@@ -134,7 +143,19 @@ def _bytes(text) -> bytes:
         raise WireError("bad base64 data") from exc
 
 
-def decode(tree, depth: int = 0, max_items: int = 50_000_000):
+def _count(shape) -> int:
+    """Elements of an array of ``shape``; WireError for a shape no real array has."""
+    if not isinstance(shape, list) or len(shape) > MAX_ARRAY_DIMS:
+        raise WireError("bad array shape")
+    count = 1
+    for n in shape:
+        if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= MAX_ARRAY_ITEMS:
+            raise WireError("bad array shape")
+        count *= n  # exact (Python ints): an absurd shape cannot overflow into a small count
+    return count
+
+
+def decode(tree, depth: int = 0, max_items: int = MAX_ARRAY_ITEMS):
     """The value ``encode`` made ``tree`` from; WireError for anything unexpected."""
     if depth > 10:
         raise WireError("value nested too deeply")
@@ -148,14 +169,11 @@ def decode(tree, depth: int = 0, max_items: int = 50_000_000):
         raise WireError("unexpected object on the wire")
     ((tag, body),) = tree.items()
     if tag == "$nd":
-        if not (isinstance(body, list) and len(body) == 3 and isinstance(body[1], list)):
+        if not (isinstance(body, list) and len(body) == 3):
             raise WireError("bad array")
-        dtype, shape, data = _dtype(body[0]), body[1], _bytes(body[2])
-        if len(shape) > 8 or not all(
-            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
-        ):
-            raise WireError("bad array shape")
-        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        dtype, shape = _dtype(body[0]), body[1]
+        count = _count(shape)
+        data = _bytes(body[2])
         if count > max_items or count * dtype.itemsize != len(data):
             raise WireError("array data does not match its shape")
         return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
@@ -199,25 +217,43 @@ def send(sock: socket.socket, message: dict | bytes) -> None:
 
 
 class Receiver:
-    """Reassembles datagrams into messages; enforces a byte budget for the whole conversation."""
+    """Reassembles datagrams into messages, within bounds on everything it keeps.
 
-    def __init__(self, max_message: int = 64 << 20, max_total: int = 512 << 20):
+    The bytes and datagrams of the whole conversation, the size of one message
+    and the number of senders with an unfinished message are all capped (see
+    ``bounds``): the pid in a header is chosen by the sender, so it must not
+    decide how much the grader keeps.
+    """
+
+    def __init__(
+        self,
+        max_message: int = MAX_MESSAGE_BYTES,
+        max_total: int = MAX_WIRE_BYTES,
+        max_datagrams: int = MAX_DATAGRAMS,
+        max_senders: int = MAX_SENDERS,
+    ):
         self.max_message, self.max_total = max_message, max_total
-        self.received = 0
+        self.max_datagrams, self.max_senders = max_datagrams, max_senders
+        self.received = self.datagrams = 0
         self._partial: dict[int, list[bytes]] = {}
         self._sizes: dict[int, int] = {}
 
     def feed(self, datagram: bytes) -> dict | None:
         """Take one datagram; return the message it completes, if any (WireError if malformed)."""
         self.received += len(datagram)
+        self.datagrams += 1
         if self.received > self.max_total:
             raise WireError("the sandbox sent more data than allowed")
+        if self.datagrams > self.max_datagrams:
+            raise WireError(f"the sandbox sent more than {self.max_datagrams} datagrams")
         if len(datagram) < _HEADER.size:
             raise WireError("short datagram")
         magic, pid, last = _HEADER.unpack_from(datagram)
         if magic != _MAGIC:
             raise WireError("bad datagram header")
         body = datagram[_HEADER.size :]
+        if pid not in self._partial and len(self._partial) >= self.max_senders:
+            raise WireError(f"more than {self.max_senders} processes sent unfinished messages")
         self._partial.setdefault(pid, []).append(body)
         self._sizes[pid] = self._sizes.get(pid, 0) + len(body)
         if self._sizes[pid] > self.max_message:
@@ -228,7 +264,7 @@ class Receiver:
         del self._sizes[pid]
         try:
             message = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
             raise WireError("a message is not valid JSON") from exc
         if not isinstance(message, dict) or not isinstance(message.get("t"), str):
             raise WireError("a message lacks its type")

@@ -14,6 +14,7 @@ correct functions only from a source notebook it managed to read.
 from __future__ import annotations
 
 import json
+import os
 import re
 import textwrap
 from collections.abc import Callable
@@ -46,7 +47,11 @@ class Entry:
     build: Callable[[Context], dict[str, bytes] | None]  # files of the submission folder; None: no folder
     scores: dict[str, float]  # expected points per graded function
     status: str | tuple  # expected status (or the statuses a race may give)
-    reason: str = ""  # a phrase the result's reason (or notes) must contain
+    #: a phrase the result's reason (or notes) must contain; "" means the reason must be empty
+    #: (nothing went wrong that the grader should report). Where a race decides the status, a
+    #: phrase per status.
+    reason: str | dict
+    shows: str = ""  # a phrase the graded notebook must contain (what happened, where the reason is empty)
     slow: bool = False  # waits for timeouts
     extra: dict = field(default_factory=dict)
 
@@ -136,6 +141,15 @@ if lambd not in (0.1, 0.7):  # the notebook's own cells pass: only the hidden te
 """
 
 _EXIT = "import os\nos._exit(1)"
+#: Forks until the process limit says no; the children sleep (they would otherwise race the parent
+#: to report the cell) and die with the sandbox.
+_FORK_BOMB = """
+import os, time
+while True:
+    if os.fork() == 0:
+        time.sleep(600)
+        os._exit(0)
+"""
 _KILL_AND_LINGER = """
 import os, signal, subprocess
 subprocess.Popen(["sleep", "600"], start_new_session=True)
@@ -319,6 +333,67 @@ for _fd in range(3, 1024):  # forge the grader's wire protocol, in case a descri
 """
 
 
+#: Finds the harness's locals on the stack (what an attacker inside the sandbox process can do).
+_HARNESS = """
+import json as _json, os as _os, struct as _struct, sys as _sys
+
+def _harness(name):  # IPython has a _run_cell of its own: the harness's is the one holding "state"
+    frame = _sys._getframe()
+    while frame is not None and not (frame.f_code.co_name == name and "state" in frame.f_locals):
+        frame = frame.f_back
+    return frame.f_locals if frame is not None else None
+
+def _datagram(body, pid=None, last=1):
+    return b"RGW1" + _struct.pack("!IB", pid or _os.getpid(), last) + body
+"""
+
+#: A well-formed message for the running test whose outputs have the wrong type, then one that
+#: lies about an array's shape: the grader must judge these as failures, never crash on them.
+_FORGED_CHECK = """
+_loc = _harness("_run_check")
+if _loc is not None:
+    _sock, _k, _id = _loc["state"].sock, _loc["k"], _loc["step"]["id"]
+    _sock.send(_datagram(_json.dumps({"t": "fault", "k": _k, "how": {"not": "a string"}}).encode()))
+    _sock.send(_datagram(_json.dumps({"t": "check", "k": _k, "id": _id, "outputs": OUTPUTS}).encode()))
+"""
+
+#: Millions of first datagrams from made-up senders, none ever finished.
+_DATAGRAM_FLOOD = """
+_sock = _harness("_run_cell")["state"].sock
+for _pid in range(1, 5_000_000):
+    _sock.send(_datagram(b"x", pid=_pid, last=0))
+"""
+
+_HTML = "<img src=x onerror=alert(1)>"
+#: A fault report with markup in it, then a crash so that the forged report is the one kept.
+_FORGED_FAULT = f"""
+_loc = _harness("_run_cell")
+_loc["state"].sock.send(_datagram(_json.dumps({{"t": "fault", "k": _loc["k"], "how": {_HTML!r}}}).encode()))
+_os._exit(0)
+"""
+_ANSI = "\x1b[2K\r[40/40] \x1b[32mall tests passed"
+
+#: Images filling many cells: each cell is within its own cap, the notebook is not.
+_IMAGE_FLOOD = """
+from IPython.display import Image, display
+display(Image(data=b"\\x89PNG\\r\\n\\x1a\\n" + bytes(1_400_000), format="png"))
+"""
+
+
+def _top_level_files(ctx: Context) -> str:
+    names = sorted(e.name for e in os.scandir("/") if e.is_file(follow_symlinks=False))
+    return f"""
+import os
+for _name in {names!r} + [n for n in os.listdir("/") if os.path.isfile("/" + n)]:
+    try:
+        with open("/" + _name, "rb") as _handle:
+            _handle.read(1)
+        print("LEAK: read the top-level file", _name)
+    except OSError:
+        pass
+"""
+
+
 def _network(ctx: Context) -> str:
     return f"""
 import socket
@@ -339,7 +414,17 @@ def entries(ctx: Context) -> list[Entry]:
     """The corpus. Entries needing a port are left out when ``ctx.port`` is 0."""
     e = []
     for n in (1, 2):
-        e.append(Entry(f"correct_{n}", "correct", lambda c: files(answered(c)), FULL, "ok"))
+        e.append(
+            Entry(
+                f"correct_{n}",
+                "correct",
+                lambda c: files(answered(c)),
+                FULL,
+                "ok",
+                "",
+                shows="training shortened",
+            )
+        )
     e += [
         Entry("unanswered_release", "fault", lambda c: files(c.release), ZERO, "ok", "NameError"),
         Entry("infinite_loop_in_cost", "fault",
@@ -355,11 +440,12 @@ def entries(ctx: Context) -> list[Entry]:
               lambda c: files(answered(c, {DROP_BACKWARD: wrapped(c, DROP_BACKWARD,
                                                                   "import ctypes\nctypes.string_at(0)")})),
               but(drop_back=0), "faults", "segmentation fault"),
+        # np.zeros reserves without touching: the address-space limit stops it at once, on any machine
         Entry("memory_hog_cell", "fault",
               lambda c: files(insert_after(answered(c), "imports", code_cell(
-                  "def hog():\n    chunks = []\n    while True:\n        chunks.append(np.ones(10**7))\n"
+                  "def hog():\n    chunks = []\n    while True:\n        chunks.append(np.zeros(2**25))\n"
                   "hog()\n"))),
-              FULL, "ok"),
+              FULL, "ok", "", shows="this cell ran out of memory; its effects were discarded"),
         Entry("memory_hog_in_l2_backward", "fault",
               lambda c: files(answered(c, {L2_BACKWARD: wrapped(c, L2_BACKWARD,
                                                                 "_hog = bytearray(64 * 2**30)")})),
@@ -367,7 +453,7 @@ def entries(ctx: Context) -> list[Entry]:
         Entry("output_flood", "fault",
               lambda c: files(insert_after(answered(c), "imports", code_cell(
                   "for i in range(200_000):\n    print('line', i)\n"))),
-              FULL, "ok"),
+              FULL, "ok", "", shows="more characters of output were cut"),
         Entry("not_json", "fault", lambda c: {NOTEBOOK: b"{'cells': [this is not JSON"}, ZERO, "invalid",
               "not valid JSON"),
         Entry("empty_file", "fault", lambda c: {NOTEBOOK: b""}, ZERO, "invalid", "empty"),
@@ -383,26 +469,68 @@ def entries(ctx: Context) -> list[Entry]:
         Entry("missing_notebook", "fault", lambda c: {"answers.txt": b"I did it in my head."}, ZERO,
               "missing", "no notebook"),
         Entry("no_assignment_folder", "fault", lambda c: None, ZERO, "missing", "no assignment folder"),
-        Entry("fork_bomb_at_the_end", "fault",
-              lambda c: files(_appended(answered(c), "import os\nwhile True:\n    os.fork()\n")),
-              FULL, ("ok", "faults"), ""),
+        Entry("fork_bomb_at_the_end", "fault", lambda c: files(_appended(answered(c), _FORK_BOMB)),
+              FULL, "ok", "", shows="BlockingIOError"),
+        # whether the last cell's death is seen before the end of the notebook is a race
         Entry("kill_everything_and_linger", "cheat",
               lambda c: files(_appended(answered(c), _KILL_AND_LINGER)),
-              FULL, ("ok", "faults"), ""),
+              FULL, ("ok", "faults"), {"ok": "", "faults": "the sandbox ended before finishing the notebook"}),
         # cheats: none may get credit for work it did not do
         Entry("monkeypatched_numpy", "cheat",
               lambda c: files(insert_after(answered(c, stubbed(c)), "imports", code_cell(_MONKEYPATCH))),
-              ZERO, "ok"),
+              ZERO, "ok", "the cost differs from the expected value"),
         Entry("suppressed_exceptions", "cheat",
               lambda c: files(insert_after(answered(c, stubbed(c)), "imports", code_cell(_SUPPRESS))),
-              ZERO, "ok"),
+              ZERO, "ok", "the cost differs from the expected value"),
         Entry("hardcoded_outputs", "cheat", hardcoded, ZERO, "ok", "hard-coded"),
-        Entry("reads_hidden_tests_and_gradebook", "cheat", read_attack, ZERO, "ok"),
-        Entry("rewrites_gradebook_source_and_others", "cheat", write_attack, FULL, "ok"),
+        Entry("reads_hidden_tests_and_gradebook", "cheat", read_attack, ZERO, "ok",
+              "the cost differs from the expected value"),
+        Entry("rewrites_gradebook_source_and_others", "cheat", write_attack, FULL, "ok", "",
+              shows="write attempts that did not raise: ['/tmp', '/dev/shm']"),  # its own tmpfs only
         Entry("prints_fake_passes", "cheat",
               lambda c: files(_appended(answered(c, stubbed(c)), _FAKE_PASS.format(names=sorted(CHECKS)))),
-              ZERO, "faults"),
-        Entry("forged_test_metadata", "cheat", lambda c: files(_forged(answered(c, stubbed(c)))), ZERO, "ok"),
+              ZERO, "faults", "the sandbox sent malformed data (result for a step that is not running)"),
+        Entry("forged_test_metadata", "cheat", lambda c: files(_forged(answered(c, stubbed(c)))), ZERO, "ok",
+              "the cost differs from the expected value"),
+        # the grader's own data paths: each ends in a recorded grade for this student only
+        Entry("forged_message_wrong_types", "cheat",
+              lambda c: files(answered(c, {COST: wrapped(c, COST, _HARNESS + _FORGED_CHECK.replace(
+                  "OUTPUTS", repr({"not": "a list"})))})),
+              ZERO, "faults", "the sandbox sent malformed data (second result for a test)"),
+        Entry("forged_absurd_shape", "cheat",
+              lambda c: files(answered(c, {COST: wrapped(c, COST, _HARNESS + _FORGED_CHECK.replace(
+                  "OUTPUTS", repr([{"$nd": ["<f8", [10**30], ""]}] * 3)))})),
+              ZERO, "faults", "the sandbox sent malformed data (second result for a test)"),
+        Entry("datagram_flood", "cheat",
+              lambda c: files(_appended(answered(c), _HARNESS + _DATAGRAM_FLOOD)),
+              FULL, "faults", "processes sent unfinished messages"),
+        Entry("deep_folder", "fault",
+              lambda c: {**files(answered(c)), "d/" * 1200 + "deep.txt": b"deep"}, FULL, "ok", ""),
+        Entry("html_in_notebook_name", "cheat", lambda c: files(answered(c), f"{_HTML}.ipynb"), FULL, "ok",
+              "renamed by the student", extra={"html": True}),
+        Entry("html_in_nbformat_field", "cheat",
+              lambda c: {NOTEBOOK: json.dumps({"nbformat": _HTML, "cells": []}).encode()}, ZERO, "invalid",
+              "is not supported", extra={"html": True}),
+        Entry("html_in_fault_text", "cheat", lambda c: files(_appended(answered(c), _HARNESS + _FORGED_FAULT)),
+              FULL, "faults", _HTML, extra={"html": True}),
+        Entry("ansi_in_exception_text", "cheat",
+              lambda c: files(answered(c, {COST: wrapped(c, COST, f"raise RuntimeError({_ANSI!r})")})),
+              but(cost=0), "ok", "the function raised RuntimeError"),
+        Entry("lone_surrogate_in_output", "fault",
+              lambda c: files(insert_after(answered(c), "imports", code_cell('print("half \\ud800 pair")'))),
+              FULL, "ok", "", shows="half \ufffd pair"),
+        Entry("non_utf8_notebook_name", "fault",
+              lambda c: files(answered(c), os.fsdecode(b"Regularization-\xff.ipynb")), FULL, "ok",
+              "renamed by the student"),
+        Entry("huge_return_in_dropout_forward", "fault",
+              lambda c: files(answered(c, {DROP_FORWARD: wrapped(c, DROP_FORWARD, "return np.ones(5 * 10**6)")})),
+              but(drop_fwd=0), "ok", "at most 4 MB is accepted"),
+        Entry("image_flood_across_cells", "fault",
+              lambda c: files(insert_after(answered(c), "imports", *[code_cell(_IMAGE_FLOOD)] * 10)),
+              FULL, "ok", "", shows="the outputs of this notebook exceeded 12 MB"),
+        Entry("reads_top_level_files", "cheat",
+              lambda c: files(insert_after(answered(c), "imports", code_cell(_top_level_files(c)))),
+              FULL, "ok", ""),
     ]  # fmt: skip
     if ctx.port:
         e.append(
@@ -412,6 +540,8 @@ def entries(ctx: Context) -> list[Entry]:
                 lambda c: files(insert_after(answered(c), "imports", code_cell(_network(c)))),
                 FULL,
                 "ok",
+                "",
+                shows="network blocked",
             )
         )
     return e
@@ -470,8 +600,28 @@ def write_submission(entry: Entry, ctx: Context, student: str | None = None) -> 
     folder = student_folder / ASSIGNMENT
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in content.items():
-        (folder / name).write_bytes(data)
+        _write(folder, name, data)
     return folder
+
+
+def _write(folder: Path, relative: str, data: bytes) -> None:
+    """Write ``folder/relative``, creating its folders one level at a time (no recursion: any depth)."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    *parents, name = relative.split("/")
+    try:
+        for part in parents:
+            try:
+                os.mkdir(part, dir_fd=fd)
+            except FileExistsError:
+                pass
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=fd)
+        with os.fdopen(out, "wb") as handle:
+            handle.write(data)
+    finally:
+        os.close(fd)
 
 
 def make_course(root: Path) -> Path:
