@@ -97,7 +97,8 @@ def processes_with(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, built_once):
+    built_once("corpus")
     root = corpus.make_course(tmp_path_factory.mktemp("corpus") / "course")
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
