@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import linecache
 from pathlib import Path
 
 COURSE_ROOT = Path(__file__).resolve().parent
@@ -47,7 +48,10 @@ def define_functions(sources: dict[str, str]) -> dict:
     namespace: dict = {}
     exec(compile(PRELUDE, "<prelude>", "exec"), namespace)
     for name, source in sources.items():
-        exec(compile(source, f"<solution cell {name}>", "exec"), namespace)
+        filename = f"<solution cell {name}>"
+        # Like IPython with a notebook cell: tracebacks and inspect can show the source lines.
+        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+        exec(compile(source, filename, "exec"), namespace)
     return {name: namespace[name] for name in GRADED_FUNCTIONS if name in namespace}
 
 
