@@ -12,12 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .reference import define_functions, solution_cells
+from testCases.contract import COST, DROP_BACKWARD, DROP_FORWARD, L2_BACKWARD
 
-COST = "compute_cost_with_regularization"
-L2_BACKWARD = "backward_propagation_with_regularization"
-DROP_FORWARD = "forward_propagation_with_dropout"
-DROP_BACKWARD = "backward_propagation_with_dropout"
+from .reference import define_functions, solution_cells
 
 _PENALTY = "np.sum(np.square(W1)) + np.sum(np.square(W2)) + np.sum(np.square(W3))"
 

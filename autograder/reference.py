@@ -13,17 +13,14 @@ import json
 import linecache
 from pathlib import Path
 
+from testCases.contract import GRADED_NAMES
+
 COURSE_ROOT = Path(__file__).resolve().parent
 ASSIGNMENT = "regularization"
 SOURCE_NOTEBOOK = COURSE_ROOT / "source" / ASSIGNMENT / "Regularization.ipynb"
 
-#: The graded functions, in the order the notebook introduces them.
-GRADED_FUNCTIONS = (
-    "compute_cost_with_regularization",
-    "backward_propagation_with_regularization",
-    "forward_propagation_with_dropout",
-    "backward_propagation_with_dropout",
-)
+#: The graded functions, in the order the notebook introduces them (declared in testCases.contract).
+GRADED_FUNCTIONS = GRADED_NAMES
 
 #: What the solution cells may use, as the notebook's import cell provides it.
 PRELUDE = "import numpy as np\nfrom reg_utils import compute_cost, relu, sigmoid\n"

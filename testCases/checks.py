@@ -73,14 +73,11 @@ def _check(function_name: str):
     def check(target) -> None:
         print(report(function_name, target))
 
-    check.__name__ = f"{function_name}_test"
+    check.__name__ = check.__qualname__ = f"{function_name}_test"
     check.__doc__ = f"Check ``{function_name}`` on the assignment's fixture; print the verdict and hints."
     return check
 
 
-compute_cost_with_regularization_test = _check("compute_cost_with_regularization")
-backward_propagation_with_regularization_test = _check("backward_propagation_with_regularization")
-forward_propagation_with_dropout_test = _check("forward_propagation_with_dropout")
-backward_propagation_with_dropout_test = _check("backward_propagation_with_dropout")
-
-assert all(f"{name}_test" in globals() for name in GRADED_NAMES), "a graded function has no check"
+#: One ``<name>_test`` per graded function, e.g. ``compute_cost_with_regularization_test``.
+VISIBLE_CHECKS = {f"{name}_test": _check(name) for name in GRADED_NAMES}
+globals().update(VISIBLE_CHECKS)

@@ -45,19 +45,24 @@ class Graded:
         return tuple(self.fixture()), dict(self.fixture_kwargs)
 
 
+COST = "compute_cost_with_regularization"
+L2_BACKWARD = "backward_propagation_with_regularization"
+DROP_FORWARD = "forward_propagation_with_dropout"
+DROP_BACKWARD = "backward_propagation_with_dropout"
+
 GRADED: dict[str, Graded] = {
     g.name: g
     for g in (
-        Graded("compute_cost_with_regularization", ("A3", "Y", "parameters", "lambd"),
+        Graded(COST, ("A3", "Y", "parameters", "lambd"),
                fixtures.compute_cost_with_regularization_test_case, {"lambd": 0.1}, judge_cost,
                "its cost with L2 regularization", recheck_kwargs={"lambd": 0.37}),
-        Graded("backward_propagation_with_regularization", ("X", "Y", "cache", "lambd"),
+        Graded(L2_BACKWARD, ("X", "Y", "cache", "lambd"),
                fixtures.backward_propagation_with_regularization_test_case, {"lambd": 0.7},
                judge_l2_backward, "its gradients dict", GRAD_KEYS, recheck_kwargs={"lambd": 0.37}),
-        Graded("forward_propagation_with_dropout", ("X", "parameters", "keep_prob"),
+        Graded(DROP_FORWARD, ("X", "parameters", "keep_prob"),
                fixtures.forward_propagation_with_dropout_test_case, {"keep_prob": 0.7},
                judge_dropout_forward, "its pair (A3, cache)", defaults={"keep_prob": 0.5}),
-        Graded("backward_propagation_with_dropout", ("X", "Y", "cache", "keep_prob"),
+        Graded(DROP_BACKWARD, ("X", "Y", "cache", "keep_prob"),
                fixtures.backward_propagation_with_dropout_test_case, {"keep_prob": 0.8},
                judge_dropout_backward, "its gradients dict", GRAD_KEYS, random_free=True),
     )

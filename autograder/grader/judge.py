@@ -125,8 +125,8 @@ def judge(gid: str, raw_outputs: list, calls: Calls) -> str | None:
         twin_reason = _run_judge(check, outputs[count:], calls.twins[gid])
         if twin_reason is not None:
             reason = (
-                "the result on the notebook's fixture is not reproduced when "
-                f"{'/'.join(sorted(calls.twins[gid][0].kwargs))} changes (is the answer "
+                "the result on the notebook's fixture is not reproduced on other data and shapes "
+                f"with another {'/'.join(sorted(calls.twins[gid][0].kwargs))} (is the answer "
                 f"hard-coded?): {twin_reason}"
             )
     return None if reason is None else f"{check.function}: {reason}"

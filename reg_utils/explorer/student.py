@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from testCases.contract import GRADED, GRADED_NAMES
+from testCases.contract import COST, DROP_BACKWARD, DROP_FORWARD, GRADED, L2_BACKWARD
 from testCases.judge import examine
 
 from .. import engine
@@ -22,9 +22,8 @@ from ..cost import compute_cost
 from ..network import backward_propagation, forward_propagation, update_parameters
 from .settings import Dataset, Settings
 
-#: The graded functions, in the order the assignment writes them.
-STUDENT_FUNCTION_NAMES = GRADED_NAMES
-COST, L2_BACKWARD, DROP_FORWARD, DROP_BACKWARD = GRADED_NAMES
+#: The graded functions the explorer trains with, in the order the assignment writes them.
+STUDENT_FUNCTION_NAMES = (COST, L2_BACKWARD, DROP_FORWARD, DROP_BACKWARD)
 
 
 @dataclass
@@ -74,7 +73,7 @@ def _check_all(student_functions: dict) -> dict[str, FunctionCheck]:
         DROP_FORWARD: ((X, params, keep_prob), {}),
     }
     results: dict[str, FunctionCheck] = {}
-    for name in GRADED_NAMES:
+    for name in STUDENT_FUNCTION_NAMES:
         function = student_functions.get(name)
         if function is None:
             results[name] = FunctionCheck(name, False, "not given")
