@@ -72,3 +72,19 @@ def test_every_mistake_loses_points_on_its_own_function_only(mistake):
     points = score(functions)
     assert points[mistake.function] < 10
     assert all(points[name] == 10 for name in GRADED_FUNCTIONS if name != mistake.function)
+
+
+@pytest.mark.parametrize("case", [*VARIANTS, *MISTAKES], ids=lambda c: c.id)
+def test_the_graders_twins_never_change_the_verdict_of_code_that_computes(case):
+    """Through the hardened grader's wire and twins: each check's verdict is the stock one."""
+    from autograder.grader.harness import perform as perform_on_the_wire
+    from autograder.grader.judge import Calls, judge, plain_output
+
+    functions = dict(reference_solutions(), **{case.function: defined(case)})
+    calls = Calls.build()
+    for gid, check in CHECKS.items():
+        if check.function != case.function:
+            continue
+        raw = [perform_on_the_wire(call, functions) for call in calls.wire_form[gid]]
+        stock = verdict(check, [plain_output(tree) for tree in raw[: len(calls.calls[gid])]])
+        assert (judge(gid, raw, calls) is None) == (stock is None), gid
