@@ -170,7 +170,7 @@ def each_right(outputs, calls) -> None:
         except CheckFailed as failure:
             raise CheckFailed(f"case {number}: {failure}") from None
         if not finding.ok:
-            raise CheckFailed(f"case {number}: {finding.messages[0]}")
+            raise CheckFailed(f"case {number}: {' '.join(finding.messages[:3])}")
 
 
 FD_EPSILON = 1e-6

@@ -274,7 +274,7 @@ def judge_dropout_backward(inputs: dict, output) -> Finding:
                 problems.append((None, f"dZ{layer} is not dA{layer} * (A{layer} > 0): the given line seems "
                                        "changed."))  # fmt: skip
         if not close(g[f"dW{layer}"], dZ @ A_prev.T / m):
-            problems.append((layer, "it is not 1/m * np.dot(dZ{l}, A_prev.T) from your own dZ{l}: the "
+            problems.append((layer, "it is not 1/m * np.dot(dZ{l}, {prev}.T) from your own dZ{l}: the "
                                     "given line seems changed (dropout adds no term to dW)."))  # fmt: skip
         if not close(g[f"db{layer}"], dZ.sum(axis=1, keepdims=True) / m):
             problems.append((-layer, "db{l} is not 1/m * np.sum(dZ{l}, axis=1, keepdims=True): the given "

@@ -198,8 +198,8 @@ def _penalty_problem(dW, data, W, lambd, m, x_rows, y_rows) -> str:
         problems = []
         if not np.isclose(a, 1 / m, rtol=1e-6):
             problems.append(
-                f"its data term is {number(a)} * np.dot(dZ{{l}}, A_prev.T) where it should be "
-                f"1/m * np.dot(dZ{{l}}, A_prev.T) (1/m = {number(1 / m)})"
+                f"its data term is {number(a)} * np.dot(dZ{{l}}, {{prev}}.T) where it should be "
+                f"1/m * np.dot(dZ{{l}}, {{prev}}.T) (1/m = {number(1 / m)})"
             )
         if basis_problem:
             problems.append(basis_problem)
@@ -209,7 +209,7 @@ def _penalty_problem(dW, data, W, lambd, m, x_rows, y_rows) -> str:
             problems.append(_factor_problem(b, lambd, m, x_rows, y_rows))
         return "; ".join(problems) + "."
     return (
-        "it is neither 1/m * np.dot(dZ{l}, A_prev.T) + lambd / m * W{l} nor a "
+        "it is neither 1/m * np.dot(dZ{l}, {prev}.T) + lambd / m * W{l} nor a "
         "common variant of it; compare it with the formula above the exercise."
     )
 
@@ -252,7 +252,7 @@ def judge_l2_backward(inputs: dict, output) -> Finding:
                     if g[k].shape != v.shape]  # fmt: skip
     if wrong_shapes:
         return wrong("; ".join(wrong_shapes) + ". A gradient has the shape of what it differentiates: "
-                     "1/m * np.dot(dZ, A_prev.T) for dW.")  # fmt: skip
+                     "1/m * np.dot(dZ3, A2.T) for dW3.")  # fmt: skip
     problems: list[tuple[int | None, str]] = []
     if not close(g["dZ3"], A3 - Y):
         problems.append((None, "dZ3 is not A3 - Y: the given first line seems changed."))
@@ -296,14 +296,25 @@ def merge_layers(problems: list[tuple[int | None, str]]) -> list[str]:
         kind = "alone" if layer is None else ("db" if layer < 0 else "dW")
         merged.setdefault((kind, template), []).append(abs(layer) if layer is not None else 0)
     out = []
+    previous = {3: "A2", 2: "A1", 1: "X"}
+    for (kind, template), layers in list(merged.items()):
+        if "{prev}" in template and len(layers) > 1:  # the sentence names each layer's input: one per layer
+            del merged[(kind, template)]
+            for layer in layers:
+                merged[(kind + str(layer), template)] = [layer]
     for (kind, template), layers in merged.items():
+        kind = kind[:2] if kind != "alone" else kind
         if kind == "alone":
             out.append(template)
         elif kind == "db":
             layer_list = ", ".join(map(str, layers))
-            out.append(template.format(l=layers[0]) if len(layers) == 1
-                       else template.format(l="") + f" (layers {layer_list})")  # fmt: skip
+            out.append(template.format(l=layers[0], prev=previous[layers[0]]) if len(layers) == 1
+                       else template.format(l="", prev="") + f" (layers {layer_list})")  # fmt: skip
         else:
             names = ", ".join(f"dW{layer}" for layer in layers)
-            out.append(f"{names}: " + template.format(l=layers[0] if len(layers) == 1 else ""))
+            one = len(layers) == 1
+            out.append(
+                f"{names}: "
+                + template.format(l=layers[0] if one else "", prev=previous[layers[0]] if one else "")
+            )
     return out
