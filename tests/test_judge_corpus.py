@@ -88,3 +88,18 @@ def test_the_graders_twins_never_change_the_verdict_of_code_that_computes(case):
         raw = [perform_on_the_wire(call, functions) for call in calls.wire_form[gid]]
         stock = verdict(check, [plain_output(tree) for tree in raw[: len(calls.calls[gid])]])
         assert (judge(gid, raw, calls) is None) == (stock is None), gid
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.other_stream], ids=lambda v: v.id)
+def test_the_hardened_grader_has_a_note_for_another_random_stream(variant):
+    from autograder.grader.harness import perform as perform_on_the_wire
+    from autograder.grader.judge import Calls, judge, remark
+
+    functions = dict(reference_solutions(), **{variant.function: defined(variant)})
+    calls = Calls.build()
+    raw = [perform_on_the_wire(call, functions) for call in calls.wire_form["dropout_forward_fixture"]]
+    assert judge("dropout_forward_fixture", raw, calls) is None
+    assert "The hidden tests accept any valid masks" in remark("dropout_forward_fixture", raw, calls)
+    reference = dict(reference_solutions())
+    raw = [perform_on_the_wire(call, reference) for call in calls.wire_form["dropout_forward_fixture"]]
+    assert remark("dropout_forward_fixture", raw, calls) == ""
