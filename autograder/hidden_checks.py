@@ -28,7 +28,7 @@ import numpy as np
 
 from reg_utils import forward_propagation
 from testCases.contract import COST, DROP_BACKWARD, DROP_FORWARD, GRADED, L2_BACKWARD, network
-from testCases.dropout_judge import stream_note
+from testCases.dropout_judge import mask_problem, statistics_problem, stream_note
 from testCases.findings import Wrong
 from testCases.judge import judge_output
 
@@ -210,8 +210,6 @@ def _judge_finite_differences(outputs, calls):
 
 def _judge_drop_rate(outputs, calls):
     """Masks only: 0/1, shaped like the activations, about keep_prob kept, varying; dropped units are 0."""
-    from testCases.dropout_judge import _mask_problem, _statistics_problem
-
     (output,), (call,) = outputs, calls
     if isinstance(output, CallError):
         raise CheckFailed(f"the function raised {output.kind}: {output.message}")
@@ -225,7 +223,7 @@ def _judge_drop_rate(outputs, calls):
     for layer, (d, a) in ((1, (1, 2)), (2, (6, 7))):
         shape = (p[f"W{layer}"].shape[0], X.shape[1])
         D, A = np.asarray(cache[d], dtype=float), np.asarray(cache[a], dtype=float)
-        problem = _mask_problem(f"D{layer}", D, shape, previous_shape) or _statistics_problem(
+        problem = mask_problem(f"D{layer}", D, shape, previous_shape) or statistics_problem(
             f"D{layer}", D, keep_prob
         )
         if problem:

@@ -44,7 +44,7 @@ def _unpack(output) -> tuple:
     return array(A3, "A3"), {name: array(value, name) for name, value in zip(names, cache, strict=True)}
 
 
-def _mask_problem(name: str, D, A_shape, X_shape) -> str:
+def mask_problem(name: str, D, A_shape, X_shape) -> str:
     """Why a mask is not a valid 0/1 mask of the activations' shape, or ''."""
     if D.shape != A_shape:
         if D.shape == X_shape and name == "D1":
@@ -93,7 +93,7 @@ def _activation_problem(layer: int, A, Z, D, keep_prob) -> str:
             f"four steps of layer {layer} with the instructions.")  # fmt: skip
 
 
-def _statistics_problem(name: str, D, keep_prob) -> str:
+def statistics_problem(name: str, D, keep_prob) -> str:
     """On enough entries: is the share of kept units near keep_prob, and do the masks vary?"""
     if keep_prob >= 1:
         return "" if D.all() else f"{name} drops units with keep_prob = 1, which must keep every unit."
@@ -136,7 +136,7 @@ def judge_dropout_forward(inputs: dict, output) -> Finding:
             if A.shape != Z_right.shape:
                 raise Wrong(f"A{layer} has shape {A.shape}; the activations of layer {layer} have shape "
                             f"{Z_right.shape}.")  # fmt: skip
-            problem = _mask_problem(f"D{layer}", D, Z_right.shape, X.shape)
+            problem = mask_problem(f"D{layer}", D, Z_right.shape, X.shape)
             if problem:
                 raise Wrong(problem)
             if not (close(Z, Z_right) or close(Z, Z_right * D / keep_prob)):
@@ -144,7 +144,7 @@ def judge_dropout_forward(inputs: dict, output) -> Finding:
                 raise Wrong(f"Z{layer} in the cache is not np.dot(W{layer}, {where}) + b{layer}"
                             + (": dropout must not touch the input X, only hidden layers 1 and 2."
                                if layer == 1 else " with your own A1."))  # fmt: skip
-            problem = _activation_problem(layer, A, Z_right, D, keep_prob) or _statistics_problem(
+            problem = _activation_problem(layer, A, Z_right, D, keep_prob) or statistics_problem(
                 f"D{layer}", D, keep_prob
             )
             if problem:

@@ -33,7 +33,7 @@ def judge_output(name: str, args: tuple, kwargs: dict, output) -> Finding:
         return graded.judge(graded.inputs(tuple(args), dict(kwargs)), output)
     except Exception as exc:  # an output of a shape no judge foresaw is still a verdict
         return wrong(f"The output could not be checked ({type(exc).__name__}: {str(exc)[:200]}); "
-                     f"the function must return {graded.returns[4:]}.")  # fmt: skip
+                     f"the function must return {graded.returns.removeprefix('its ')}.")  # fmt: skip
 
 
 def empty_regions(function) -> tuple[int, int]:
