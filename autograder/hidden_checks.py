@@ -83,11 +83,6 @@ def perform(call: Call, functions: dict):
         return CallError(type(exc).__name__, str(exc)[:300])
 
 
-def reference_output(call: Call):
-    """What the reference solution returns for ``call``."""
-    return perform(call, reference_solutions())
-
-
 # ---------------------------------------------------------------- the inputs
 
 
