@@ -9,8 +9,13 @@ runners use the same checks:
 - the hardened grader runs the calls in an isolated child process and judges
   the returned arrays in its own process, where the submission cannot reach.
 
-Expected values come from the reference solutions of the source notebook
-(``autograder.reference``), never from a second copy.
+Every verdict comes from the one judge of student work (``testCases.judge``),
+the same that the visible checks and the explorer ask: a right answer is
+right on any inputs, and any valid dropout is right whatever its random
+numbers. Each check that runs on the notebook's fixture also runs on fresh
+inputs of other shapes, so a memorised answer earns nothing. The finite
+differences are taken of the reference cost from the source notebook
+(``autograder.reference``), never of the student's.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reg_utils import compute_cost, forward_propagation
+from reg_utils import forward_propagation
+from testCases.contract import COST, DROP_BACKWARD, DROP_FORWARD, GRADED, L2_BACKWARD, network
+from testCases.dropout_judge import mask_problem, statistics_problem, stream_note
+from testCases.findings import Wrong
+from testCases.judge import judge_output
 
 from .grader.wire import to_plain  # one definition: what may cross from student code
 from .reference import reference_solutions
-
-RTOL, ATOL = 1e-7, 1e-9
 
 
 class CheckFailed(AssertionError):
@@ -76,96 +83,12 @@ def perform(call: Call, functions: dict):
         return CallError(type(exc).__name__, str(exc)[:300])
 
 
-def reference_output(call: Call):
-    """What the reference solution returns for ``call``."""
-    return perform(call, reference_solutions())
+# ---------------------------------------------------------------- the inputs
 
 
-# -------------------------------------------------------------- judging helpers
-
-
-def _fail_on_errors(outputs: list) -> None:
-    for output in outputs:
-        if isinstance(output, CallError):
-            raise CheckFailed(f"the function raised {output.kind}: {output.message}")
-
-
-def _close(a, b) -> bool:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and np.allclose(a, b, rtol=RTOL, atol=ATOL)
-
-
-def _expect_scalar(output, what: str) -> float:
-    if isinstance(output, float):
-        return output
-    if isinstance(output, np.ndarray) and output.ndim == 0:
-        return float(output)
-    shape = getattr(output, "shape", None)
-    raise CheckFailed(f"{what} must be a single number; got {type(output).__name__} {shape or ''}")
-
-
-def _expect_grads(output, keys) -> dict:
-    if not isinstance(output, dict):
-        raise CheckFailed(f"the gradients must be a dict; got {type(output).__name__}")
-    missing = [k for k in keys if k not in output]
-    if missing:
-        raise CheckFailed(f"the gradients dict lacks {', '.join(missing)}")
-    return output
-
-
-def _expect_forward(output) -> tuple:
-    if not (isinstance(output, tuple) and len(output) == 2 and isinstance(output[1], tuple)):
-        raise CheckFailed("the function must return (A3, cache)")
-    if len(output[1]) != 14:
-        raise CheckFailed(f"the cache must hold 14 items (Z1, D1, A1, ...); it holds {len(output[1])}")
-    return output
-
-
-def same_as_reference(keys: tuple | None = None) -> Callable:
-    """Judge: every call's output equals the reference output (for dict outputs, on ``keys``)."""
-
-    def judge(outputs, calls):
-        _fail_on_errors(outputs)
-        for number, (output, call) in enumerate(zip(outputs, calls, strict=True), 1):
-            expected = reference_output(call)
-            if keys is None:
-                if not _close(_expect_scalar(output, "the cost"), expected):
-                    raise CheckFailed(f"case {number}: the cost differs from the expected value")
-                continue
-            if isinstance(expected, tuple):  # forward: compare A3 and the cache masks
-                output = _expect_forward(output)
-                if not _close(output[0], expected[0]):
-                    raise CheckFailed(f"case {number}: A3 differs from the expected value")
-                continue
-            grads = _expect_grads(output, keys)
-            wrong = [k for k in keys if not _close(grads[k], expected[k])]
-            if wrong:
-                raise CheckFailed(f"case {number}: {', '.join(wrong)} differ from the expected values")
-
-    return judge
-
-
-# ------------------------------------------------------------------ the inputs
-
-GRAD_KEYS = ("dZ3", "dW3", "db3", "dA2", "dZ2", "dW2", "db2", "dA1", "dZ1", "dW1", "db1")
-
-
-def fresh_network(seed: int, layer_dims, m: int):
-    """Random X (n_x, m), 0/1 labels Y (1, m) and parameters for ``layer_dims``."""
-    rng = np.random.RandomState(seed)
-    parameters = {}
-    for layer in range(1, len(layer_dims)):
-        parameters[f"W{layer}"] = rng.randn(layer_dims[layer], layer_dims[layer - 1]) * 0.8
-        parameters[f"b{layer}"] = rng.randn(layer_dims[layer], 1) * 0.3
-    X = rng.randn(layer_dims[0], m)
-    Y = (rng.rand(1, m) < 0.5).astype(float)
-    return X, Y, parameters
-
-
-def _fixture(name: str):
-    import testCases
-
-    return getattr(testCases, f"{name}_test_case")()
+def _fixture(function: str) -> Call:
+    args, kwargs = GRADED[function].fixture_call()
+    return Call(function, args, kwargs)
 
 
 def _dropout_cache(X, parameters, D1, D2, keep_prob):
@@ -180,288 +103,197 @@ def _dropout_cache(X, parameters, D1, D2, keep_prob):
     return (Z1, D1, A1, p["W1"], p["b1"], Z2, D2, A2, p["W2"], p["b2"], Z3, A3, p["W3"], p["b3"])
 
 
-# ------------------------------------------- compute_cost_with_regularization
-
-COST = "compute_cost_with_regularization"
-
-
-def _cost_calls_fresh():
-    calls = []
-    for seed, dims, m, lambd in ((11, (4, 7, 5, 1), 13, 0.37), (12, (2, 20, 3, 1), 50, 1.3),
-                                 (13, (3, 2, 6, 1), 8, 0.05)):  # fmt: skip
-        X, Y, p = fresh_network(seed, dims, m)
-        A3, _ = forward_propagation(X, p)
-        calls.append(Call(COST, (A3, Y, p, lambd)))
-    return calls
-
-
-def _cost_calls_penalty():
-    X, Y, p = fresh_network(21, (2, 5, 3, 1), 9)
-    A3, _ = forward_propagation(X, p)
-    big_biases = {k: v * 10 if k.startswith("b") else v for k, v in p.items()}
-    return [Call(COST, (A3, Y, p, lambd)) for lambd in (0.0, 1.0, 2.0)] + [
-        Call(COST, (A3, Y, big_biases, 1.0))
-    ]
+def fresh_call(function: str, seed: int, layer_dims, m: int, hyper: float) -> Call:
+    """A call of ``function`` on a random network ``layer_dims`` with m examples."""
+    X, Y, p = network(seed, layer_dims, m)
+    if function == COST:
+        return Call(COST, (forward_propagation(X, p)[0], Y, p), {"lambd": hyper})
+    if function == L2_BACKWARD:
+        return Call(L2_BACKWARD, (X, Y, forward_propagation(X, p)[1]), {"lambd": hyper})
+    if function == DROP_FORWARD:
+        return Call(DROP_FORWARD, (X, p), {"keep_prob": hyper})
+    rng = np.random.RandomState(seed + 100)
+    D1, D2 = rng.rand(layer_dims[1], m) < hyper, rng.rand(layer_dims[2], m) < hyper
+    return Call(DROP_BACKWARD, (X, Y, _dropout_cache(X, p, D1, D2, hyper)), {"keep_prob": hyper})
 
 
-def _judge_penalty(outputs, calls):
-    _fail_on_errors(outputs)
-    costs = [_expect_scalar(o, "the cost") for o in outputs]
-    A3, Y = calls[0].args[:2]
-    if not np.isclose(costs[0], compute_cost(A3, Y), rtol=RTOL, atol=ATOL):
-        raise CheckFailed("with lambd = 0 the cost must equal the cross-entropy cost")
-    if not np.isclose(costs[2] - costs[0], 2 * (costs[1] - costs[0]), rtol=1e-6, atol=ATOL):
-        raise CheckFailed("the penalty must grow linearly with lambd")
-    if not np.isclose(costs[3], costs[1], rtol=RTOL, atol=ATOL):
-        raise CheckFailed("the cost changed when only the biases changed: biases are not penalised")
-    same_as_reference()(outputs[1:2], calls[1:2])
+def twin_of(call: Call, shift: float) -> Call:
+    """A call like ``call`` on fresh data of other shapes, its hyperparameter moved by ``shift``."""
+    (hyper,) = call.kwargs.values()
+    hyper = round(float(hyper) + shift, 6)
+    if call.function == DROP_FORWARD:  # enough units to count the kept share
+        return fresh_call(DROP_FORWARD, 97, (3, 20, 3, 1), 400, min(1.0, max(0.05, hyper)))
+    return fresh_call(call.function, 97, (3, 4, 2, 1), 7, hyper)
 
 
-# ----------------------------------- backward_propagation_with_regularization
+def _with_twin(function: str, shift: float) -> Callable[[], list[Call]]:
+    return lambda: [_fixture(function), twin_of(_fixture(function), shift)]
 
-L2_BACKWARD = "backward_propagation_with_regularization"
+
+def _fresh(function: str, *cases) -> Callable[[], list[Call]]:
+    return lambda: [fresh_call(function, *case) for case in cases]
 
 
-def _l2_backward_calls_fresh():
-    calls = []
-    for seed, dims, m, lambd in ((31, (3, 6, 4, 1), 17, 0.45), (32, (2, 20, 3, 1), 40, 2.0)):
-        X, Y, p = fresh_network(seed, dims, m)
-        _, cache = forward_propagation(X, p)
-        calls.append(Call(L2_BACKWARD, (X, Y, cache, lambd)))
-    return calls
+# -------------------------------------------------------------------- judges
+
+
+def _finding(output, call: Call):
+    if isinstance(output, CallError):
+        raise CheckFailed(f"the function raised {output.kind}: {output.message}")
+    return judge_output(call.function, call.args, call.kwargs, output)
+
+
+def _identical(a, b) -> bool:
+    """Plain outputs equal in structure, shapes and every number."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_identical(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+def each_right(outputs, calls) -> None:
+    """Judge: every output is right for its inputs (any valid random masks for dropout)."""
+    for number, (output, call) in enumerate(zip(outputs, calls, strict=True), 1):
+        if number > 1 and not isinstance(output, CallError) and _identical(output, outputs[0]):
+            raise CheckFailed(f"case {number}: the function returns the same output for other inputs "
+                              "(is the answer hard-coded?)")  # fmt: skip
+        try:
+            finding = _finding(output, call)
+        except CheckFailed as failure:
+            raise CheckFailed(f"case {number}: {failure}") from None
+        if not finding.ok:
+            raise CheckFailed(f"case {number}: {' '.join(finding.messages[:3])}")
 
 
 FD_EPSILON = 1e-6
-FD_LAMBD = 0.8
-
-
-def _finite_difference_calls():
-    """The backward pass once, then the student's cost at every weight nudged by +-epsilon."""
-    X, Y, p = fresh_network(41, (2, 4, 3, 1), 6)
-    _, cache = forward_propagation(X, p)
-    calls = [Call(L2_BACKWARD, (X, Y, cache, FD_LAMBD))]
-    for key in ("W1", "W2", "W3"):
-        for index in np.ndindex(p[key].shape):
-            for sign in (1, -1):
-                nudged = {k: v.copy() for k, v in p.items()}
-                nudged[key][index] += sign * FD_EPSILON
-                A3, _ = forward_propagation(X, nudged)
-                calls.append(Call(COST, (A3, Y, nudged, FD_LAMBD)))
-    return calls
-
-
-def _numeric_gradients(costs: list, W_shapes) -> list:
-    """Central differences from the costs at +eps / -eps, one weight after another."""
-    values = iter(costs)
-    gradients = []
-    for shape in W_shapes:
-        numeric = np.zeros(shape)
-        for index in np.ndindex(shape):
-            numeric[index] = (next(values) - next(values)) / (2 * FD_EPSILON)
-        gradients.append(numeric)
-    return gradients
-
-
-def _relative_error(a, b) -> float:
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
 
 
 def _judge_finite_differences(outputs, calls):
-    """dW must match finite differences of the student's own cost, or of the reference cost.
-
-    The student's cost makes the check about consistency (a backward pass that
-    differentiates the cost it is paired with); the reference cost means a wrong
-    cost alone never costs the backward function its points.
-    """
-    _fail_on_errors(outputs[:1])
-    grads = _expect_grads(outputs[0], ("dW1", "dW2", "dW3"))
-    cache = calls[0].args[2]
-    shapes = [np.shape(cache[i]) for i in (2, 6, 10)]
-    candidates = [[reference_output(call) for call in calls[1:]]]
-    if not any(isinstance(o, CallError) for o in outputs[1:]):
-        try:
-            candidates.insert(0, [_expect_scalar(o, "the cost") for o in outputs[1:]])
-        except CheckFailed:
-            pass
-    worst = {}
-    for costs in candidates:
-        errors = {}
-        for key, numeric in zip(("dW1", "dW2", "dW3"), _numeric_gradients(costs, shapes), strict=True):
-            analytic = np.asarray(grads[key], dtype=float)
-            errors[key] = _relative_error(analytic, numeric) if analytic.shape == numeric.shape else np.inf
-        if max(errors.values()) < 1e-5:
-            return
-        worst = worst or errors
-    key = max(worst, key=worst.get)
-    raise CheckFailed(
-        f"{key} disagrees with finite differences of the regularized cost "
-        f"(relative difference {worst[key]:.1e})"
-    )
-
-
-# ------------------------------------------- forward_propagation_with_dropout
-
-DROP_FORWARD = "forward_propagation_with_dropout"
-
-
-def _forward_calls_fresh():
-    calls = []
-    for seed, m, keep_prob in ((51, 23, 0.8), (52, 60, 0.5)):
-        X, _, p = fresh_network(seed, (2, 20, 3, 1), m)
-        calls.append(Call(DROP_FORWARD, (X, p), {"keep_prob": keep_prob}))
-    return calls
-
-
-def _judge_forward_fresh(outputs, calls):
-    _fail_on_errors(outputs)
-    for number, (output, call) in enumerate(zip(outputs, calls, strict=True), 1):
-        A3, cache = _expect_forward(output)
-        expected_A3, expected_cache = reference_output(call)
-        for name, got, want in (("A3", A3, expected_A3), ("D1", cache[1], expected_cache[1]),
-                                ("D2", cache[6], expected_cache[6])):  # fmt: skip
-            if not _close(got, want):
-                raise CheckFailed(f"case {number}: {name} differs from the expected value")
-
-
-def _judge_keep_prob_one(outputs, calls):
-    _fail_on_errors(outputs)
-    A3, cache = _expect_forward(outputs[0])
-    X, p = calls[0].args
-    if not _close(A3, forward_propagation(X, p)[0]):
-        raise CheckFailed("with keep_prob = 1, A3 must equal the output without dropout")
-    if not (np.all(np.asarray(cache[1]) == 1) and np.all(np.asarray(cache[6]) == 1)):
-        raise CheckFailed("with keep_prob = 1, no unit may be dropped (D1 and D2 all ones)")
-
-
-STAT_KEEP_PROB = 0.6
-
-
-def _statistics_calls():
-    X, _, p = fresh_network(61, (2, 20, 3, 1), 3000)
-    return [Call(DROP_FORWARD, (X, p), {"keep_prob": STAT_KEEP_PROB})]
-
-
-def _masks(output):
-    A3, cache = _expect_forward(output)
-    Z1, D1, A1, Z2, D2, A2 = (np.asarray(cache[i], dtype=float) for i in (0, 1, 2, 5, 6, 7))
-    for name, mask, activation in (("D1", D1, A1), ("D2", D2, A2)):
-        if mask.shape != activation.shape:
-            raise CheckFailed(
-                f"{name} has shape {mask.shape} but its layer's activations have "
-                f"{activation.shape}: every unit of every example needs its own mask entry"
-            )
-        if not np.isin(mask, (0, 1)).all():
-            raise CheckFailed(f"{name} must hold only 0/1 (or False/True) entries")
-    return Z1, D1, A1, Z2, D2, A2
+    """dW must match central differences of the REFERENCE regularized cost, whatever the student's cost."""
+    (output,), (call,) = outputs, calls
+    if isinstance(output, CallError):
+        raise CheckFailed(f"the function raised {output.kind}: {output.message}")
+    if not isinstance(output, dict) or not all(k in output for k in ("dW1", "dW2", "dW3")):
+        raise CheckFailed("the function must return the gradients dict with dW1, dW2 and dW3")
+    (X, Y, cache), lambd = call.args, call.kwargs["lambd"]
+    parameters = dict(zip(("W1", "b1", "W2", "b2", "W3", "b3"), (cache[i] for i in (2, 3, 6, 7, 10, 11)),
+                          strict=True))  # fmt: skip
+    cost = reference_solutions()[COST]
+    for key in ("dW3", "dW2", "dW1"):
+        W = parameters[key[1:]]
+        numeric = np.zeros_like(W)
+        for index in np.ndindex(W.shape):
+            values = []
+            for sign in (1, -1):
+                nudged = {k: v.copy() for k, v in parameters.items()}
+                nudged[key[1:]][index] += sign * FD_EPSILON
+                values.append(cost(forward_propagation(X, nudged)[0], Y, nudged, lambd))
+            numeric[index] = (values[0] - values[1]) / (2 * FD_EPSILON)
+        analytic = np.asarray(output[key], dtype=float)
+        if analytic.shape != numeric.shape:
+            raise CheckFailed(f"{key} has shape {analytic.shape}; {key[1:]} has shape {numeric.shape}")
+        error = np.linalg.norm(analytic - numeric) / max(
+            np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-12
+        )
+        if error > 1e-5:
+            raise CheckFailed(f"{key} disagrees with finite differences of the regularized cost "
+                              f"(relative difference {error:.1e})")  # fmt: skip
 
 
 def _judge_drop_rate(outputs, calls):
-    _fail_on_errors(outputs)
-    _, D1, A1, _, D2, A2 = _masks(outputs[0])
-    for name, mask, activation in (("D1", D1, A1), ("D2", D2, A2)):
-        dropped = 1 - mask.mean()
-        if abs(dropped - (1 - STAT_KEEP_PROB)) > 0.03:
-            raise CheckFailed(
-                f"{name} drops {dropped:.0%} of the units with keep_prob = {STAT_KEEP_PROB}; "
-                f"expected about {1 - STAT_KEEP_PROB:.0%}"
-            )
-        if np.any(activation[mask == 0] != 0):
-            raise CheckFailed(f"units dropped by {name} must be exactly 0 in the activations")
-
-
-def _judge_scaling(outputs, calls):
-    _fail_on_errors(outputs)
-    Z1, D1, A1, Z2, D2, A2 = _masks(outputs[0])
-    for name, Z, mask, A in (("A1", Z1, D1, A1), ("A2", Z2, D2, A2)):
-        if not _close(A, np.maximum(Z, 0) * mask / STAT_KEEP_PROB):
-            raise CheckFailed(f"{name} must be relu(Z) * mask / keep_prob")
-        kept_mean, plain_mean = A.mean(), np.maximum(Z, 0).mean()
-        if abs(kept_mean - plain_mean) > 0.05 * plain_mean:
-            raise CheckFailed(f"dropout changed the mean of {name}: {plain_mean:.3f} -> {kept_mean:.3f}")
-
-
-# ------------------------------------------ backward_propagation_with_dropout
-
-DROP_BACKWARD = "backward_propagation_with_dropout"
-
-
-def _dropout_backward_calls_fresh():
-    calls = []
-    for seed, m, keep_prob in ((71, 19, 0.75), (72, 44, 0.5)):
-        X, Y, p = fresh_network(seed, (2, 20, 3, 1), m)
-        rng = np.random.RandomState(seed + 100)
-        D1, D2 = rng.rand(20, m) < keep_prob, rng.rand(3, m) < keep_prob
-        calls.append(Call(DROP_BACKWARD, (X, Y, _dropout_cache(X, p, D1, D2, keep_prob), keep_prob)))
-    return calls
-
-
-def _cached_mask_calls():
-    """Masks no random draw would give (stripes), so new masks cannot pass."""
-    X, Y, p = fresh_network(81, (2, 20, 3, 1), 12)
-    D1 = np.add.outer(np.arange(20), np.arange(12)) % 3 != 0
-    D2 = np.array([[True] * 12, [False] * 12, [True, False] * 6])
-    return [Call(DROP_BACKWARD, (X, Y, _dropout_cache(X, p, D1, D2, 0.7), 0.7))]
-
-
-def _judge_cached_masks(outputs, calls):
-    same_as_reference(GRAD_KEYS)(outputs, calls)
-    cache = calls[0].args[2]
-    grads = outputs[0]
-    for name, mask in (("dA1", cache[1]), ("dA2", cache[6])):
-        if np.any(np.asarray(grads[name])[~mask] != 0):
-            raise CheckFailed(f"{name} must be 0 wherever the cached mask dropped a unit")
+    """Masks only: 0/1, shaped like the activations, about keep_prob kept, varying; dropped units are 0."""
+    (output,), (call,) = outputs, calls
+    if isinstance(output, CallError):
+        raise CheckFailed(f"the function raised {output.kind}: {output.message}")
+    X, p = call.args
+    keep_prob = call.kwargs["keep_prob"]
+    if not (isinstance(output, tuple) and len(output) == 2 and isinstance(output[1], tuple)
+            and len(output[1]) == 14):  # fmt: skip
+        raise CheckFailed("the function must return (A3, cache) with the 14-item cache")
+    cache = output[1]
+    previous_shape = X.shape
+    for layer, (d, a) in ((1, (1, 2)), (2, (6, 7))):
+        shape = (p[f"W{layer}"].shape[0], X.shape[1])
+        D, A = np.asarray(cache[d], dtype=float), np.asarray(cache[a], dtype=float)
+        problem = mask_problem(f"D{layer}", D, shape, previous_shape) or statistics_problem(
+            f"D{layer}", D, keep_prob
+        )
+        if problem:
+            raise CheckFailed(problem)
+        if A.shape != shape or np.any(A[D == 0] != 0):
+            raise CheckFailed(f"units dropped by D{layer} must be exactly 0 in A{layer}")
 
 
 # ------------------------------------------------------------------ registry
 
+STRIPES_M = 12
 
-def _fixture_call(function: str, **kwargs) -> Callable[[], list[Call]]:
-    return lambda: [Call(function, _fixture(function), kwargs)]
+
+def _cached_mask_calls():
+    """Masks no random draw would give (stripes), so new masks cannot pass."""
+    X, Y, p = network(81, (2, 20, 3, 1), STRIPES_M)
+    D1 = np.add.outer(np.arange(20), np.arange(STRIPES_M)) % 3 != 0
+    D2 = np.array([[True] * STRIPES_M, [False] * STRIPES_M, [True, False] * (STRIPES_M // 2)])
+    return [Call(DROP_BACKWARD, (X, Y, _dropout_cache(X, p, D1, D2, 0.7)), {"keep_prob": 0.7})]
 
 
 CHECKS: dict[str, Check] = {
     check.grade_id: check
     for check in (
-        Check("l2_cost_fixture", COST, 3, "the assignment's fixture with lambd = 0.1",
-              _fixture_call(COST, lambd=0.1), same_as_reference()),
+        Check("l2_cost_fixture", COST, 3, "the assignment's fixture with lambd = 0.1, and a twin",
+              _with_twin(COST, 0.25), each_right),
         Check("l2_cost_fresh_inputs", COST, 4, "fresh inputs of other shapes, values and lambd",
-              _cost_calls_fresh, same_as_reference()),
+              _fresh(COST, (11, (4, 7, 5, 1), 13, 0.37), (12, (2, 20, 3, 1), 50, 1.3),
+                     (13, (3, 2, 6, 1), 8, 0.05)),
+              each_right),
         Check("l2_cost_penalty_terms", COST, 3,
               "lambd = 0 gives the cross-entropy; the penalty is linear in lambd and ignores biases",
-              _cost_calls_penalty, _judge_penalty),
-        Check("l2_backward_fixture", L2_BACKWARD, 3, "the assignment's fixture with lambd = 0.7",
-              _fixture_call(L2_BACKWARD, lambd=0.7), same_as_reference(GRAD_KEYS)),
+              lambda: _penalty_calls(), each_right),
+        Check("l2_backward_fixture", L2_BACKWARD, 3, "the assignment's fixture with lambd = 0.7, and a twin",
+              _with_twin(L2_BACKWARD, 0.25), each_right),
         Check("l2_backward_fresh_inputs", L2_BACKWARD, 3, "fresh inputs of other shapes and lambd",
-              _l2_backward_calls_fresh, same_as_reference(GRAD_KEYS)),
+              _fresh(L2_BACKWARD, (31, (3, 6, 4, 1), 17, 0.45), (32, (2, 20, 3, 1), 40, 2.0)), each_right),
         Check("l2_backward_finite_differences", L2_BACKWARD, 4,
-              "dW1, dW2, dW3 agree with finite differences of your own regularized cost",
-              _finite_difference_calls, _judge_finite_differences),
+              "dW1, dW2, dW3 agree with finite differences of the regularized cost",
+              _fresh(L2_BACKWARD, (41, (2, 4, 3, 1), 6, 0.8)), _judge_finite_differences),
         Check("dropout_forward_fixture", DROP_FORWARD, 2,
-              "the assignment's fixture with keep_prob = 0.7",
-              _fixture_call(DROP_FORWARD, keep_prob=0.7), same_as_reference(("A3",))),
-        Check("dropout_forward_fresh_inputs", DROP_FORWARD, 2,
-              "fresh inputs of other sizes and keep_prob", _forward_calls_fresh,
-              _judge_forward_fresh),
+              "the assignment's fixture with keep_prob = 0.7 (any valid random masks), and a twin",
+              _with_twin(DROP_FORWARD, -0.1), each_right),
+        Check("dropout_forward_fresh_inputs", DROP_FORWARD, 2, "fresh inputs of other sizes and keep_prob",
+              _fresh(DROP_FORWARD, (51, (2, 20, 3, 1), 60, 0.8), (52, (2, 20, 3, 1), 80, 0.5)), each_right),
         Check("dropout_forward_keep_prob_one", DROP_FORWARD, 2,
-              "keep_prob = 1 behaves exactly like no dropout",
-              _fixture_call(DROP_FORWARD, keep_prob=1.0), _judge_keep_prob_one),
+              "keep_prob = 1 behaves exactly like no dropout (and keep_prob = 0.9 still drops units)",
+              lambda: [Call(DROP_FORWARD, _fixture(DROP_FORWARD).args, {"keep_prob": 1.0}),
+                       fresh_call(DROP_FORWARD, 53, (3, 6, 4, 1), 9, 1.0),
+                       fresh_call(DROP_FORWARD, 54, (2, 200, 30, 1), 40, 0.9)], each_right),
         Check("dropout_forward_drop_rate", DROP_FORWARD, 2,
-              "about 1 - keep_prob of the hidden units are dropped, each example on its own",
-              _statistics_calls, _judge_drop_rate),
+              "about 1 - keep_prob of the hidden units are dropped, each unit of each example on its own",
+              _fresh(DROP_FORWARD, (61, (2, 20, 3, 1), 3000, 0.6)), _judge_drop_rate),
         Check("dropout_forward_scaling", DROP_FORWARD, 2,
               "the kept units are divided by keep_prob, so the mean activation is kept",
-              _statistics_calls, _judge_scaling),
+              _fresh(DROP_FORWARD, (62, (2, 20, 3, 1), 3000, 0.6)), each_right),
         Check("dropout_backward_fixture", DROP_BACKWARD, 3,
-              "the assignment's fixture with keep_prob = 0.8",
-              _fixture_call(DROP_BACKWARD, keep_prob=0.8), same_as_reference(GRAD_KEYS)),
-        Check("dropout_backward_fresh_inputs", DROP_BACKWARD, 3,
-              "fresh inputs of other sizes and keep_prob", _dropout_backward_calls_fresh,
-              same_as_reference(GRAD_KEYS)),
+              "the assignment's fixture with keep_prob = 0.8, and a twin",
+              _with_twin(DROP_BACKWARD, -0.1), each_right),
+        Check("dropout_backward_fresh_inputs", DROP_BACKWARD, 3, "fresh inputs of other sizes and keep_prob",
+              _fresh(DROP_BACKWARD, (71, (2, 20, 3, 1), 19, 0.75), (72, (2, 20, 3, 1), 44, 0.5)), each_right),
         Check("dropout_backward_cached_masks", DROP_BACKWARD, 4,
               "the gradients use the masks D1 and D2 stored in the cache",
-              _cached_mask_calls, _judge_cached_masks),
+              _cached_mask_calls, each_right),
     )
 }  # fmt: skip
+
+
+def _penalty_calls():
+    X, Y, p = network(21, (2, 5, 3, 1), 9)
+    A3, _ = forward_propagation(X, p)
+    big_biases = {k: v * 10 if k.startswith("b") else v for k, v in p.items()}
+    return [Call(COST, (A3, Y, p), {"lambd": lambd}) for lambd in (0.0, 1.0, 2.0)] + [
+        Call(COST, (A3, Y, big_biases), {"lambd": 1.0})
+    ]
 
 
 def verdict(check: Check, outputs: list) -> str | None:
@@ -470,16 +302,41 @@ def verdict(check: Check, outputs: list) -> str | None:
         check.judge(outputs, check.calls())
     except CheckFailed as failure:
         return str(failure)
+    except Wrong as failure:
+        return failure.finding.messages[0]
     return None
+
+
+def note(check: Check, outputs: list) -> str:
+    """For passing dropout outputs on the notebook's fixture: why they may differ from the printed output."""
+    if check.function != DROP_FORWARD:
+        return ""
+    fixture_args = _fixture(DROP_FORWARD).args
+    for output, call in zip(outputs, check.calls(), strict=False):
+        same_inputs = len(call.args) == 2 and np.array_equal(call.args[0], fixture_args[0])
+        if (
+            same_inputs
+            and not isinstance(output, CallError)
+            and judge_output(call.function, call.args, call.kwargs, output).ok
+        ):
+            rng = np.random.RandomState(1)
+            keep_prob = call.kwargs["keep_prob"]
+            U1, U2 = rng.rand(*output[1][1].shape), rng.rand(*output[1][6].shape)
+            return stream_note({"keep_prob": keep_prob}, output, (U1 < keep_prob, U2 < keep_prob, U1, U2))
+    return ""
 
 
 def run_check(grade_id: str, namespace: dict) -> None:
     """Run one hidden check against the functions defined in ``namespace`` (a notebook's globals).
 
-    Raises ``CheckFailed`` with a short reason when the function is wrong.
+    Raises ``CheckFailed`` with a short reason when the function is wrong; prints a note when a
+    valid dropout differs from the printed expected output.
     """
     check = CHECKS[grade_id]
     outputs = [perform(call, namespace) for call in check.calls()]
     reason = verdict(check, outputs)
     if reason:
         raise CheckFailed(f"{check.function}: {reason}")
+    remark = note(check, outputs)
+    if remark:
+        print(remark)

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import functools
 import json
+import linecache
 from pathlib import Path
+
+from testCases.contract import GRADED_NAMES
 
 COURSE_ROOT = Path(__file__).resolve().parent
 ASSIGNMENT = "regularization"
 SOURCE_NOTEBOOK = COURSE_ROOT / "source" / ASSIGNMENT / "Regularization.ipynb"
 
-#: The graded functions, in the order the notebook introduces them.
-GRADED_FUNCTIONS = (
-    "compute_cost_with_regularization",
-    "backward_propagation_with_regularization",
-    "forward_propagation_with_dropout",
-    "backward_propagation_with_dropout",
-)
+#: The graded functions, in the order the notebook introduces them (declared in testCases.contract).
+GRADED_FUNCTIONS = GRADED_NAMES
 
 #: What the solution cells may use, as the notebook's import cell provides it.
 PRELUDE = "import numpy as np\nfrom reg_utils import compute_cost, relu, sigmoid\n"
@@ -47,7 +45,10 @@ def define_functions(sources: dict[str, str]) -> dict:
     namespace: dict = {}
     exec(compile(PRELUDE, "<prelude>", "exec"), namespace)
     for name, source in sources.items():
-        exec(compile(source, f"<solution cell {name}>", "exec"), namespace)
+        filename = f"<solution cell {name}>"
+        # Like IPython with a notebook cell: tracebacks and inspect can show the source lines.
+        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+        exec(compile(source, filename, "exec"), namespace)
     return {name: namespace[name] for name in GRADED_FUNCTIONS if name in namespace}
 
 

@@ -199,19 +199,10 @@ def grades(course_root: Path = COURSE_ROOT) -> Path:
     return out
 
 
-def fingerprints() -> None:
-    """Rewrite testCases/mistakes.json from the mistake catalogue."""
-    from .mistakes import FINGERPRINTS, fingerprints_text
-
-    FINGERPRINTS.write_text(fingerprints_text(), encoding="utf-8")
-    print(f"wrote {FINGERPRINTS}")
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.tools", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("command", choices=["release", "autograde", "feedback", "grades",
-                                            "fingerprints"])  # fmt: skip
+    parser.add_argument("command", choices=["release", "autograde", "feedback", "grades"])
     parser.add_argument("--course-root", type=Path, default=COURSE_ROOT)
     parser.add_argument("--jobs", type=int, default=2, help="submissions graded in parallel (autograde)")
     args = parser.parse_args(argv)
@@ -225,10 +216,8 @@ def main(argv=None) -> int:
         return exit_status(lambda: grade_submissions(args.course_root, jobs=args.jobs))
     elif args.command == "feedback":
         feedback(args.course_root)
-    elif args.command == "grades":
-        grades(args.course_root)
     else:
-        fingerprints()
+        grades(args.course_root)
     return 0
 
 

@@ -19,11 +19,15 @@ drawn fresh at every iteration from a seeded counter-based stream
 
 Deliberately, nothing here has the shape of the graded functions: the
 maths lives in loops over rows fused into one training loop, and the
-public entry points train whole runs.
+public entry points train whole runs. One step at learning rate 1 would
+still reveal the regularized cost and gradients, so while a notebook is
+graded (nbgrader sets NBGRADER_EXECUTION; the explorer is off then) the
+entry points refuse to run: a submission cannot borrow the answers.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -403,6 +407,16 @@ def _masks_for(state, keep_prob, n_iter, n1, n2, m):
 # ---------------------------------------------------------------------------
 
 _LAYER_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
+_GRADED_AT_IMPORT = bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def _refuse_while_grading() -> None:
+    """Fail closed inside a grading run: the engine must not stand in for a graded function."""
+    if _GRADED_AT_IMPORT or os.environ.get("NBGRADER_EXECUTION"):
+        raise RegularizationInputError(
+            "The fast engine is switched off while a notebook is graded: write the graded "
+            "functions with NumPy (the explorer, its only user, does not run during grading)."
+        )
 
 
 def _as_data(name, value, rows=None):
@@ -438,6 +452,7 @@ class Trainer:
         Y_test=None,
         record_every: int = 100,
     ):
+        _refuse_while_grading()
         self.X = _as_data("X", X)
         self.Y = _as_data("Y", Y, rows=1)
         self.X_test = self.X if X_test is None else _as_data("X_test", X_test)
@@ -554,6 +569,7 @@ def dropout_masks(seed: int, num_iterations: int, layer_dims, m: int, keep_prob:
     ``layer_dims`` is the network, e.g. [2, 20, 3, 1]; each mask is 0./1.
     with shape (num_iterations, units, m).
     """
+    _refuse_while_grading()
     state = _seed_state(np.uint64(int(seed) % 2**64))
     n1, n2 = int(layer_dims[1]), int(layer_dims[2])
     return _masks_for(state, check_keep_prob(keep_prob), int(num_iterations), n1, n2, int(m))
@@ -585,6 +601,9 @@ def warm_up(wait: bool = False) -> threading.Event:
     move never waits for the compiler. Returns an Event set when done.
     """
     global _warm_thread
+    if _GRADED_AT_IMPORT or os.environ.get("NBGRADER_EXECUTION"):
+        _warm.set()  # nothing will train while grading: compile nothing
+        return _warm
     with _warm_lock:
         if _warm_thread is None:
             _warm_thread = threading.Thread(

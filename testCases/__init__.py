@@ -1,29 +1,18 @@
-"""Fixtures and friendly checks for the four graded functions.
+"""Fixtures and friendly checks for the graded functions.
 
-``from testCases import *`` gives the notebook the assignment's four
-``*_test_case`` builders and one ``*_test`` check per graded function.
+``from testCases import *`` gives the notebook the assignment's
+``<name>_test_case`` fixture builders, one ``<name>_test`` check per graded
+function (both named after the declarations in ``contract``) and
+``public_test``, the visible part of the graded test cells.
 """
 
-from .checks import (
-    backward_propagation_with_dropout_test,
-    backward_propagation_with_regularization_test,
-    compute_cost_with_regularization_test,
-    forward_propagation_with_dropout_test,
-)
-from .fixtures import (
-    backward_propagation_with_dropout_test_case,
-    backward_propagation_with_regularization_test_case,
-    compute_cost_with_regularization_test_case,
-    forward_propagation_with_dropout_test_case,
-)
+from . import fixtures
+from .checks import VISIBLE_CHECKS, NotRightYet, public_test
+from .contract import GRADED_NAMES
 
-__all__ = [
-    "backward_propagation_with_dropout_test",
-    "backward_propagation_with_dropout_test_case",
-    "backward_propagation_with_regularization_test",
-    "backward_propagation_with_regularization_test_case",
-    "compute_cost_with_regularization_test",
-    "compute_cost_with_regularization_test_case",
-    "forward_propagation_with_dropout_test",
-    "forward_propagation_with_dropout_test_case",
-]
+globals().update(VISIBLE_CHECKS)
+globals().update({f"{name}_test_case": getattr(fixtures, f"{name}_test_case") for name in GRADED_NAMES})
+
+__all__ = sorted(
+    ["NotRightYet", "public_test", *VISIBLE_CHECKS, *(f"{name}_test_case" for name in GRADED_NAMES)]
+)

@@ -17,10 +17,8 @@ from autograder.samples import notebook_text, sample_notebooks
 
 SAMPLES = Path(__file__).parent / "submissions"
 KEPT_POINTS = {  # each mistake keeps these points of its own function; see test_hidden_checks
-    "dropout_fwd_no_scaling": 4,
-    "dropout_fwd_times_keep_prob": 4,
-    "dropout_fwd_one_mask_for_all_examples": 2,
-    "dropout_fwd_layer2_not_dropped": 2,
+    "dropout_fwd_no_scaling": 2,
+    "dropout_fwd_times_keep_prob": 2,
 }
 
 

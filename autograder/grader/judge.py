@@ -6,21 +6,22 @@ passed through ``hidden_checks.to_plain`` again, and judged with
 ``hidden_checks.verdict``. Nothing the submission defined ever runs here.
 
 Hard-coded answers: the notebook prints the expected outputs of the four
-fixtures, so a function that merely returns those numbers would pass the
-``*_fixture`` checks. Every call made on the assignment's fixture therefore
-gets a *twin*, the same call with the hyperparameter (``lambd`` or
-``keep_prob``) moved; a fixture check passes only if its twin passes too.
-A function that computes its answer passes both; a memorised answer fails.
+fixtures, so a function that merely returns those numbers would pass a check
+made on the fixture alone. Every call made on the assignment's fixture
+therefore gets a *twin*: the same function on fresh data of other shapes,
+with the hyperparameter (``lambd`` or ``keep_prob``) moved; a fixture check
+passes only if its twin passes too. The checks themselves already pair each
+fixture call with such a twin; the grader adds its own as a second line.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.hidden_checks import CHECKS, Call, CallError, to_plain, verdict
+from autograder.hidden_checks import CHECKS, Call, CallError, note, to_plain, twin_of, verdict
 
 from . import wire
 
@@ -53,13 +54,13 @@ def _fixture_args(function: str) -> tuple:
 
 
 def twin(call: Call) -> Call | None:
-    """The twin of a call made on the notebook's fixture, or None for any other call."""
+    """The twin of a call on the notebook's fixture (fresh data and shapes), or None for any other call."""
     if not _same(tuple(call.args), _fixture_args(call.function)):
         return None
     for name, shift in TWIN_SHIFT.items():
         value = call.kwargs.get(name)
         if isinstance(value, float) and (name != "keep_prob" or value < 1):
-            return replace(call, kwargs={**call.kwargs, name: round(value + shift, 6)})
+            return twin_of(call, shift)
     return None
 
 
@@ -124,8 +125,19 @@ def judge(gid: str, raw_outputs: list, calls: Calls) -> str | None:
         twin_reason = _run_judge(check, outputs[count:], calls.twins[gid])
         if twin_reason is not None:
             reason = (
-                "the result on the notebook's fixture is not reproduced when "
-                f"{'/'.join(sorted(calls.twins[gid][0].kwargs))} changes (is the answer "
+                "the result on the notebook's fixture is not reproduced on other data and shapes "
+                f"with another {'/'.join(sorted(calls.twins[gid][0].kwargs))} (is the answer "
                 f"hard-coded?): {twin_reason}"
             )
     return None if reason is None else f"{check.function}: {reason}"
+
+
+def remark(gid: str, raw_outputs: list, calls: Calls) -> str:
+    """For a passing check: a note for the student (a valid dropout on another random stream), else ''."""
+    count = len(calls.calls[gid])
+    if not isinstance(raw_outputs, list) or len(raw_outputs) < count:
+        return ""
+    try:
+        return note(CHECKS[gid], [plain_output(tree) for tree in raw_outputs[:count]])
+    except Exception:  # a note is a courtesy: never let it break a verdict
+        return ""
