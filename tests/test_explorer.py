@@ -14,6 +14,7 @@ import inspect
 import itertools
 import json
 import pkgutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -337,23 +338,36 @@ def test_weights_shrink_as_lambda_grows(make_app):
 
 
 def test_a_new_value_cancels_the_stale_run(make_app):
+    """A run made stale mid-way publishes nothing more; only the newest run finishes.
+
+    The first run is held after its first picture until every new value is set,
+    so the verdict does not depend on how fast this machine trains.
+    """
     app = make_app(start=False)
     published = []
+    first_published, all_set = threading.Event(), threading.Event()
     original = app._publish
 
     def spy(frame):
         published.append((frame.generation, frame.settings.lambd, frame.done))
         original(frame)
+        if frame.settings.lambd == 0.0 and not frame.done:
+            first_published.set()
+            assert all_set.wait(WAIT)  # hold the training thread: this run must go stale mid-way
 
     app._publish = spy
-    for lambd in (0.0, 0.01, 0.1, 1.0, 0.3):
+    app.set(lambd=0.0)
+    assert first_published.wait(WAIT)
+    for lambd in (0.01, 0.1, 1.0, 0.3):
         app.set(lambd=lambd)  # no waiting: each value makes the previous run stale
+    all_set.set()
     frame = settle(app)
     assert frame.settings.lambd == 0.3
     assert caption_data(app)["lambda"] == "0.3"
     finished = {generation for generation, _, done in published if done}
     assert finished == {frame.generation}, published
     stale = [item for item in published if item[0] != frame.generation]
+    assert stale, published  # the first run did publish before it went stale
     assert all(iteration_done is False for _, _, iteration_done in stale)
 
 
@@ -369,19 +383,26 @@ def test_view_toggle_redraws_without_retraining(make_app):
 
 
 def test_slow_motion_draws_every_300_iterations(make_app):
+    """Each slow-motion chunk waits for its picture, so every 300th iteration is drawn.
+
+    Only pictures of the final run are counted: a run made stale by the next
+    setting may or may not get a picture, depending on scheduling.
+    """
     app = make_app(start=False, num_iterations=2000)
     drawn = []
     original = app._paint
 
     def spy(frame, view):
         original(frame, view)
-        drawn.append(frame.iteration)
+        drawn.append((frame.generation, frame.iteration))
 
     app._paint = spy
     app.set(slow=True)
     app.set(lambd=0.3)
-    settle(app)
-    assert drawn == [300, 600, 900, 1200, 1500, 1800, 2000]
+    final = settle(app)
+    assert [iteration for generation, iteration in drawn if generation == final.generation] == [
+        300, 600, 900, 1200, 1500, 1800, 2000,
+    ]  # fmt: skip
 
 
 def test_errors_raised_while_drawing_are_shown_in_the_app(make_app):
