@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import nbclient
+import nbformat
 import pytest
 
 from autograder.reference import SOURCE_NOTEBOOK
@@ -126,3 +128,18 @@ def test_code_cells_stay_short(notebook):
     )  # fmt: skip
     assert lengths[len(lengths) // 2] <= 8
     assert max(lengths) <= 30
+
+
+@pytest.mark.slow
+def test_run_all_on_a_fresh_release_stops_with_one_sentence(root):
+    """A student who runs every cell before answering reads which function to write, not a traceback."""
+    notebook = nbformat.read(NOTEBOOKS_DIR / "Regularization.ipynb", as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3", resources={
+        "metadata": {"path": str(NOTEBOOKS_DIR)}})  # fmt: skip
+    with pytest.raises(nbclient.exceptions.CellExecutionError):
+        client.execute()
+    errors = [out for cell in notebook.cells for out in cell.get("outputs", []) if out.output_type == "error"]
+    assert len(errors) == 1  # Run All stops at the first unanswered exercise
+    (line,) = errors[0].traceback
+    assert "compute_cost_with_regularization is not finished: `L2_regularization_cost`" in line
+    assert "Traceback" not in line
