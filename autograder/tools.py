@@ -193,13 +193,19 @@ def autograde(course_root: Path = COURSE_ROOT, jobs: int = 2, **options) -> dict
     return notes
 
 
+#: The feedback page: nbgrader's template with titled tests, wrapped lines and MathML (see its header).
+FEEDBACK_TEMPLATE = Path(__file__).with_name("templates") / "regularization_feedback"
+
+
 def feedback(course_root: Path = COURSE_ROOT) -> None:
     """Write HTML feedback for every graded student, hidden tests redacted."""
     result = nbgrader(
         course_root, "generate_feedback", ASSIGNMENT, "--force",
         "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades',"
-        "'autograder.nbgrader_ext.RedactHiddenTests',"
+        "'autograder.nbgrader_ext.RedactHiddenTests','autograder.nbgrader_ext.OfflineMaths',"
         "'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
+        f"--HTMLExporter.template_name={FEEDBACK_TEMPLATE.name}",
+        f"--HTMLExporter.extra_template_basedirs={FEEDBACK_TEMPLATE.parent}",
         check=False,
     )  # fmt: skip
     if result.returncode != 0:
