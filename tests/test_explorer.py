@@ -493,33 +493,53 @@ def test_regularizer_choice_enables_its_slider(make_app):
 
 
 def test_lambda_sweep_on_the_football_data(make_app):
-    """Regularization helps on the football data: the best test accuracy is at some lambda > 0."""
+    """Regularization helps on the football data: the best dev accuracy is at some lambda > 0."""
     app = make_app(start=False)
     sweep = app.run_sweep("lambd")
     assert sweep.values[0] == 0.0
-    assert len(sweep.test) == len(explorer.SWEEP_LAMBDAS)
-    off = sweep.test[0]
+    assert len(sweep.dev) == len(sweep.test) == len(explorer.SWEEP_LAMBDAS)
+    assert sweep.best == sweep.values[int(np.argmax(sweep.dev))]  # chosen on dev, not on test
     assert sweep.best > 0
-    assert max(sweep.test) > off
+    assert max(sweep.dev) > sweep.dev[0]
     assert sweep.train[0] > sweep.train[-1]  # a huge lambda costs training accuracy
-    print(f"lambda sweep: best test accuracy {max(sweep.test):.3f} at lambda={sweep.best}")
+    print(f"lambda sweep: best dev accuracy {max(sweep.dev):.3f} at lambda={sweep.best}")
 
 
 def test_sweep_button_plots_with_the_current_value_marked(make_app):
     app = make_app(num_iterations=1000, regularizer="dropout")
     settle(app)
-    app.sweep_parameter.value = "keep_prob"
+    assert [value for _, value in app.sweep_parameter.options] == ["keep_prob"]  # no λ sweep in dropout mode
     app.sweep_button.click()
     assert app.wait_sweep(WAIT)
     assert app.sweep is not None
     assert app.sweep.parameter == "keep_prob"
     assert app.sweep_image.value[:4] == b"\x89PNG"
     assert app.sweep_image.layout.display is None
-    assert "Highest test accuracy" in app.sweep_status.value
+    assert "Highest dev accuracy" in app.sweep_status.value
     assert app._sweep_marker == 0.86
     app.set(keep_prob=0.7)
     settle(app)
     assert app._sweep_marker == 0.7  # the marker follows the slider
+
+
+def test_the_sweep_follows_the_dataset_and_the_mode(make_app):
+    app = make_app(num_iterations=1000, regularizer="L2")
+    settle(app)
+    assert [value for _, value in app.sweep_parameter.options] == ["lambd"]
+    app.sweep_button.click()
+    assert app.wait_sweep(WAIT)
+    assert app.sweep is not None
+    app.set(lambd=0.3)  # moving the swept value keeps the curve
+    settle(app)
+    assert app.sweep is not None
+    app.set(dataset="moons")  # another dataset: the old curve goes
+    settle(app)
+    assert app.sweep is None
+    assert app.sweep_image.layout.display == "none"
+    assert "press Sweep again" in app.sweep_status.value
+    app.set(regularizer="both")
+    settle(app)
+    assert [value for _, value in app.sweep_parameter.options] == ["lambd", "keep_prob"]
 
 
 # ---------------------------------------------------------------------------

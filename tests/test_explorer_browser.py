@@ -8,6 +8,8 @@ skip, saying how to enable them, where Debian's chromium is missing.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from reg_utils.explorer import LAMBDA_CHOICES
@@ -74,9 +76,9 @@ def drive_lambda_slider(explorer: bu.ExplorerPage, screenshot: str) -> None:
     shown = explorer.wait_until_done(30_000)
     assert shown["lambdaLabel"] == final
     assert shown["iteration"] == shown["iterations"] == "30000"
-    page.wait_for_timeout(500)  # nothing stale may arrive after the final picture
-    assert explorer.caption()["lambdaLabel"] == final
-    assert explorer.caption()["generation"] == shown["generation"]
+    after = explorer.round_trip()  # everything sent before the barrier has arrived
+    assert after["lambdaLabel"] == final  # nothing stale arrived after the final picture
+    assert after["generation"] == shown["generation"]
     explorer.screenshot(screenshot)
 
 
@@ -86,7 +88,9 @@ def test_explorer_in_jupyterlab(browser, lab):
     explorer.dismiss_news(wait_ms=3000)
     caption = explorer.caption()
     assert caption["lambdaLabel"] == "0.7" and caption["regularizer"] == "L2"  # noqa: PT018
+    assert page.locator(".rex-legend-values").is_visible()  # what circles and triangles mean
     drive_lambda_slider(explorer, "explorer-jupyterlab.png")
+    assert page.locator(".jp-Dialog").count() == 0  # no error dialog appeared
     explorer.dismiss_news()
     page.close()
     closed = lab.shutdown_kernels()
@@ -104,6 +108,10 @@ def test_explorer_as_a_voila_page(browser, voila):
     assert explorer.caption()["lambdaLabel"] == "0.3"  # settings from the page address
     assert page.locator(".jp-CodeMirrorEditor, .jp-InputPrompt").count() == 0  # no code shown
     assert "explorer = show_explorer(" not in page.content()
+    assert page.locator(".rex-legend-values").is_visible()
+    config = json.loads(page.locator("#jupyter-config-data").text_content())
+    loaded = [extension["name"] for extension in config.get("federated_extensions", [])]
+    assert "@jupyter/nbgrader" not in loaded  # the instructor's extension stays off the page
     drive_lambda_slider(explorer, "explorer-voila.png")
     page.close()
     assert voila.shutdown_kernels() == sorted(voila.kernel_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import signal
@@ -50,8 +51,11 @@ def test_make_lab_serves_the_student_notebook(root, tmp_path):
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.5)  # polling a log file: there is no event to wait on
         token = found.group(1)
-        status, _ = get(port, f"/lab/tree/notebooks/Regularization.ipynb?token={token}")
+        status, page = get(port, f"/lab/tree/notebooks/Regularization.ipynb?token={token}")
         assert status == 200  # the printed URL opens the assignment, not the Launcher
+        # No instructor controls: nbgrader's lab extension (menu, Create Assignment, Validate) is off.
+        config = json.loads(re.search(rb'id="jupyter-config-data"[^>]*>(.*?)</script>', page, re.S).group(1))
+        assert "@jupyter/nbgrader" in config["disabledExtensions"]
         assert get(port, "/api/contents/notebooks")[0] == 403  # token authentication is on
         status, listing = get(port, f"/api/contents/notebooks?token={token}")
         assert status == 200

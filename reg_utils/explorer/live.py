@@ -72,6 +72,7 @@ class _LiveMixin:
     def _restart(self) -> None:
         settings = self.settings.validated()
         self._sync_enabled(settings)
+        self._follow_settings(settings)
         backend, failing = self._backend_for(settings)
         with self._lock:
             self._generation += 1
