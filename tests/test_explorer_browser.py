@@ -117,3 +117,48 @@ def test_explorer_as_a_voila_page(browser, voila):
     assert voila.shutdown_kernels() == sorted(voila.kernel_ids)
     status, _ = voila.request("GET", f"/api/kernels/{next(iter(voila.kernel_ids))}")
     assert status == 404
+
+
+@pytest.mark.parametrize(
+    "notebook", ["notebooks/Explore_regularization.ipynb", "notebooks/Regularization.ipynb"]
+)
+def test_opening_a_notebook_leaves_it_unmodified(browser, lab, notebook):
+    """A student who only opens a notebook (kernel started, nothing run) has nothing to save.
+
+    The one thing JupyterLab may rewrite is the Python version in
+    language_info, when this machine's Python differs from the one that
+    wrote the file; everything else must be as saved.
+    """
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(f"{lab.base}/lab/tree/{notebook}?token={lab.token}&reset", timeout=120_000)
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext",
+        timeout=120_000,
+    )
+    opened = page.evaluate(
+        """async () => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            await panel.context.ready;
+            await panel.sessionContext.ready;
+            const kernel = panel.sessionContext.session.kernel;
+            await kernel.info;  // connected, and its language_info has reached the notebook
+            await kernel.requestKernelInfo();  // one more round trip: nothing else is pending
+            return {dirty: panel.context.model.dirty, model: panel.context.model.toJSON()};
+        }"""
+    )
+    status, saved = lab.request("GET", f"/api/contents/{notebook}?content=1")
+    assert status == 200
+    saved, model = saved["content"], opened["model"]
+    shown_info = dict(model["metadata"].pop("language_info"))
+    saved_info = dict(saved["metadata"].pop("language_info"))
+    same_python = shown_info.pop("version", None) == saved_info.pop("version", None)
+    assert shown_info == saved_info
+    assert model["metadata"] == saved["metadata"]
+    assert [(c["id"], c["source"]) for c in model["cells"]] == [
+        (c["id"], c["source"]) for c in saved["cells"]
+    ]
+    if same_python:
+        assert opened["dirty"] is False
+    assert page.locator(".jp-Dialog").count() == 0
+    page.close()
