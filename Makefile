@@ -37,10 +37,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the kit with its tools
 
+# The printed URL opens the assignment itself, with or without a screen (not the Launcher).
+LAB_URL := /lab/tree/notebooks$(if $(wildcard notebooks/Regularization.ipynb),/Regularization.ipynb)
+
 lab: $(STAMP) ## Open the student notebook in JupyterLab on 127.0.0.1 (token auth on)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=$(CURDIR) $(ALLOW_ROOT) \
-	  --ServerApp.open_browser=$(OPEN_BROWSER) \
-	  $(if $(wildcard notebooks/Regularization.ipynb),notebooks/Regularization.ipynb,notebooks/)
+	  --ServerApp.open_browser=$(OPEN_BROWSER) --LabApp.default_url=$(LAB_URL)
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -77,8 +79,8 @@ explore: $(STAMP) ## Serve the live regularization explorer with Voila on 127.0.
 bench-grading: $(STAMP) ## Grade 40 generated submissions with JOBS=1 and 2: wall time per submission, speed-up
 	$(BIN)/python -m benchmarks.bench_grading
 
-release: $(STAMP) ## Generate the student notebook from the instructor source
-	$(BIN)/python -m autograder.tools release
+release: $(STAMP) ## Generate the student notebook from the instructor source (FORCE=1 replaces one holding work)
+	$(BIN)/python -m autograder.tools release $(if $(FORCE),--force)
 
 autograde: $(STAMP) ## Grade autograder/submitted/* in sandboxes, JOBS=N in parallel (see autograder/README.md)
 	$(BIN)/python -m autograder.tools autograde --jobs $(JOBS)

@@ -1,5 +1,8 @@
 """nbgrader plug-ins: release stubs that read like the assignment, and feedback without secrets.
 
+Feedback is also readable offline: tests are titled by their docstrings,
+and ``OfflineMaths`` turns the LaTeX of markdown cells into MathML.
+
 In the source notebook a solution region opens with
 ``### BEGIN SOLUTION (approx. 4 lines)``. In the student release the region
 becomes ``### START CODE HERE ### (approx. 4 lines)`` / ``### END CODE HERE ###``,
@@ -9,10 +12,13 @@ the stub the course has always used. The stub text itself comes from
 
 from __future__ import annotations
 
+import ast
+import html
 import re
 
+from latex2mathml.converter import convert as latex_to_mathml
 from nbformat.v4 import new_output
-from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, NbGraderPreprocessor
+from nbgrader.preprocessors import ClearSolutions, NbGraderPreprocessor
 
 _APPROX = re.compile(r"\(approx\.\s*([^)]*)\)")
 
@@ -45,21 +51,20 @@ class CodeHereStubs(ClearSolutions):
 
 
 class RedactHiddenTests(NbGraderPreprocessor):
-    """Feedback without secrets: hidden-test source and failing asserts are not shown.
+    """Feedback without secrets: a test cell shows only what it checks and why it failed.
 
     nbgrader's feedback prints every test cell in full, hidden region and
-    traceback included. Here a test cell keeps its one-line docstring and any
-    visible lines, and a failure shows only the check's one-sentence reason.
+    traceback included. Here a test cell keeps only its one-line docstring
+    (also its title in the feedback's list of tests), no placeholder code,
+    and a failure shows only the check's one-sentence reason.
     """
-
-    def preprocess(self, nb, resources):
-        self._hidden = ClearHiddenTests()
-        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
             return cell, resources
-        self._hidden._remove_hidden_test_region(cell)
+        title = _docstring(cell.source)
+        cell.metadata.nbgrader["title"] = title or cell.metadata.nbgrader.get("grade_id", "test")
+        cell.source = f'"""{title}"""' if title else ""
         outputs = []
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
@@ -71,3 +76,44 @@ class RedactHiddenTests(NbGraderPreprocessor):
                 outputs.append(output)
         cell.outputs = outputs
         return cell, resources
+
+
+def _docstring(source: str) -> str:
+    """The first line of a test cell's opening docstring, or "" (also for code that does not parse)."""
+    try:
+        tree = ast.parse(source.split("### BEGIN HIDDEN TESTS")[0])
+    except SyntaxError:
+        return ""
+    doc = ast.get_docstring(tree) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+_CODE_SPAN = re.compile(r"(`[^`]*`)")
+_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+_INLINE = re.compile(r"(?<![\\$])\$([^$\n]+?)\$")
+
+
+class OfflineMaths(NbGraderPreprocessor):
+    """Markdown maths as MathML, so that the feedback page needs no MathJax and no network.
+
+    Browsers render MathML themselves. A formula latex2mathml cannot read is
+    left as its LaTeX source, escaped, rather than failing the feedback.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "markdown":
+            # Code spans (`...`) are left alone: a dollar there is text, not maths.
+            parts = _CODE_SPAN.split(cell.source)
+            for k in range(0, len(parts), 2):
+                text = _DISPLAY.sub(lambda m: "\n\n" + _mathml(m.group(1), "block") + "\n\n", parts[k])
+                parts[k] = _INLINE.sub(lambda m: _mathml(m.group(1), "inline"), text)
+            cell.source = "".join(parts)
+        return cell, resources
+
+
+def _mathml(latex: str, display: str) -> str:
+    latex = re.sub(r"\\tag\{([^}]*)\}", r"\\qquad (\1)", latex.strip())
+    try:
+        return latex_to_mathml(latex, display=display)
+    except Exception:  # an unknown command: show the source instead of nothing
+        return f"<code>{html.escape(latex)}</code>"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -45,16 +46,62 @@ def nbgrader(course_root: Path, *args: str, check: bool = True) -> subprocess.Co
     )  # fmt: skip
 
 
-def release(course_root: Path = COURSE_ROOT, publish: bool = True) -> Path:
-    """Generate the student version; with ``publish``, copy it to notebooks/."""
+class ReleaseRefused(RuntimeError):
+    """The student notebook holds work that a new release would overwrite."""
+
+
+def work_in(notebook: Path) -> list[str]:
+    """What a student has put into a released notebook: answers written, outputs saved.
+
+    A fresh release has no outputs and nothing between START CODE HERE and
+    END CODE HERE, so an empty list means the file can be replaced safely.
+    """
+    found = []
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    answered = []
+    for cell in cells:
+        grading = cell.get("metadata", {}).get("nbgrader", {})
+        if grading.get("solution") and _has_answer("".join(cell["source"])):
+            answered.append(grading.get("grade_id", "?"))
+    if answered:
+        found.append(f"answers in {', '.join(answered)}")
+    if any(cell.get("outputs") for cell in cells):
+        found.append("saved outputs")
+    return found
+
+
+def _has_answer(source: str) -> bool:
+    inside = False
+    for line in source.splitlines():
+        if "START CODE HERE" in line:
+            inside = True
+        elif "END CODE HERE" in line:
+            inside = False
+        elif inside and line.strip() and not line.strip().startswith("#"):
+            return True
+    return False
+
+
+def release(
+    course_root: Path = COURSE_ROOT, publish: bool = True, force: bool = False, target: Path = STUDENT_RELEASE
+) -> Path:
+    """Generate the student version; with ``publish``, copy it to ``target`` (notebooks/).
+
+    A ``target`` holding a student's work is replaced only with ``force``.
+    """
+    if publish and target.is_file() and not force and (work := work_in(target)):
+        raise ReleaseRefused(
+            f"{target.name} holds work ({'; '.join(work)}), and a new release would overwrite it. "
+            "Save a copy under another name first, or run `make release FORCE=1` to replace it."
+        )
     result = nbgrader(course_root, "generate_assignment", ASSIGNMENT, "--force", "--create",
                       check=False)  # fmt: skip
     generated = course_root / "release" / ASSIGNMENT / NOTEBOOK
     if result.returncode != 0 or not generated.is_file():
         raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.stderr[-3000:]}")
     if publish:
-        shutil.copyfile(generated, STUDENT_RELEASE)
-        print(f"student release written to {STUDENT_RELEASE.relative_to(REPO_ROOT)}")
+        shutil.copyfile(generated, target)
+        print(f"student release written to {target}")
     return generated
 
 
@@ -146,13 +193,19 @@ def autograde(course_root: Path = COURSE_ROOT, jobs: int = 2, **options) -> dict
     return notes
 
 
+#: The feedback page: nbgrader's template with titled tests, wrapped lines and MathML (see its header).
+FEEDBACK_TEMPLATE = Path(__file__).with_name("templates") / "regularization_feedback"
+
+
 def feedback(course_root: Path = COURSE_ROOT) -> None:
     """Write HTML feedback for every graded student, hidden tests redacted."""
     result = nbgrader(
         course_root, "generate_feedback", ASSIGNMENT, "--force",
         "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades',"
-        "'autograder.nbgrader_ext.RedactHiddenTests',"
+        "'autograder.nbgrader_ext.RedactHiddenTests','autograder.nbgrader_ext.OfflineMaths',"
         "'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
+        f"--HTMLExporter.template_name={FEEDBACK_TEMPLATE.name}",
+        f"--HTMLExporter.extra_template_basedirs={FEEDBACK_TEMPLATE.parent}",
         check=False,
     )  # fmt: skip
     if result.returncode != 0:
@@ -205,9 +258,14 @@ def main(argv=None) -> int:
     parser.add_argument("command", choices=["release", "autograde", "feedback", "grades"])
     parser.add_argument("--course-root", type=Path, default=COURSE_ROOT)
     parser.add_argument("--jobs", type=int, default=2, help="submissions graded in parallel (autograde)")
+    parser.add_argument("--force", action="store_true", help="release: replace a notebook that holds work")
     args = parser.parse_args(argv)
     if args.command == "release":
-        release(args.course_root)
+        try:
+            release(args.course_root, force=args.force)
+        except ReleaseRefused as refused:
+            print(refused, file=sys.stderr)
+            return 1
     elif args.command == "autograde":
         from .grader.batch import exit_status
 

@@ -22,6 +22,8 @@ import scipy.io
 
 SEED = 11
 N_TRAIN, N_TEST = 211, 200
+#: A third sample from the same field, for choosing hyperparameters (not stored in data.mat).
+DEV_SEED, N_DEV = 12, 200
 X1_RANGE, X2_RANGE = (-0.75, 0.40), (-0.75, 0.65)
 #: Boundary x2 = OFFSET + SLOPE * x1 + CURVE * x1**2, blurred over WIDTH.
 OFFSET, SLOPE, CURVE, WIDTH = 0.05, 1.0, 0.6, 0.04
@@ -54,6 +56,15 @@ def make_dataset(seed: int = SEED) -> dict:
     X, y = _sample(rng, N_TRAIN)
     Xval, yval = _sample(rng, N_TEST)
     return {"X": X, "y": y, "Xval": Xval, "yval": yval}
+
+
+def make_dev_set(seed: int = DEV_SEED, n: int = N_DEV):
+    """Return ``Xdev (n, 2), ydev (n, 1)`` drawn like the other two sets from their own seed.
+
+    The notebook's Conclusions choose lambd and keep_prob on these points, so
+    the test set is looked at once, for the model finally recommended.
+    """
+    return _sample(np.random.RandomState(seed), n)
 
 
 def dataset_bytes(seed: int = SEED) -> bytes:

@@ -1,18 +1,15 @@
-"""Helpers for the regularization assignment (L2 and dropout on a 3-layer network).
+"""The course helpers behind the regularization notebook (L2 and dropout on a 3-layer network).
 
-The notebook imports them exactly as the assignment does::
-
-    from reg_utils import sigmoid, relu, plot_decision_boundary, initialize_parameters
-    from reg_utils import load_2D_dataset, predict_dec, compute_cost, predict
-    from reg_utils import forward_propagation, backward_propagation, update_parameters
-
+Everything the notebook calls by the assignment's names (``sigmoid``,
+``relu``, ``forward_propagation``, ``predict_dec``, ``load_2D_dataset`` ...)
+is importable from here, next to the kit's own plotting and story helpers.
 The four graded functions are deliberately absent: they are the student's work.
 """
 
 from .activations import relu, sigmoid
 from .cost import compute_cost
 from .errors import RegularizationInputError, check_keep_prob, check_lambd
-from .loading import load_2D_dataset
+from .loading import load_2D_dataset, load_dev_set
 from .network import (
     backward_propagation,
     forward_propagation,
@@ -25,6 +22,7 @@ from .plotting import (
     plot_decision_boundary,
     plot_dropout_network,
     plot_football_field,
+    plot_kick_target,
     plot_weight_norms,
 )
 from .predict import accuracy, predict, predict_dec
@@ -43,11 +41,13 @@ __all__ = [
     "gradient_descent",
     "initialize_parameters",
     "load_2D_dataset",
+    "load_dev_set",
     "plot_costs",
     "plot_dataset",
     "plot_decision_boundary",
     "plot_dropout_network",
     "plot_football_field",
+    "plot_kick_target",
     "plot_weight_norms",
     "predict",
     "predict_dec",

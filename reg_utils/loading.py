@@ -66,3 +66,15 @@ def load_2D_dataset(path: str | os.PathLike | None = None):
         if not np.isin(arrays[labels], (0, 1)).all():
             raise RegularizationInputError(f"{labels!r} in {path} must hold only 0 and 1 labels.")
     return tuple(np.ascontiguousarray(arrays[key].T, dtype=float) for key in LAYOUT)
+
+
+def load_dev_set():
+    """Return ``dev_X (2, 200), dev_Y (1, 200)``: a third sample of headers from the kit's generator.
+
+    Drawn from its own seed, so it shares no point with the training or
+    test set. Section 4 of the notebook chooses lambd and keep_prob on it.
+    """
+    from .datasets.generate import make_dev_set
+
+    X, y = make_dev_set()
+    return np.ascontiguousarray(X.T, dtype=float), np.ascontiguousarray(y.T, dtype=float)

@@ -83,14 +83,13 @@ def plot_dataset(X, y, title="The football data: where the ball was headed"):
     plt.show()
 
 
-def plot_football_field(X, y):
-    """A pitch seen from above with the headers on it: blue where France won the ball.
+_PITCH = (-1.6, 1.6, -1.0, 1.0)  # left, right, bottom, top in the data's coordinates
+_GOALKEEPER = (_PITCH[0] + 0.08, 0.0)
 
-    The goalkeeper kicks from the goal on the left; the data live in the
-    half he kicks into. Used in the notebook's problem statement.
-    """
-    fig, ax = plt.subplots(figsize=(8, 5))
-    left, right, bottom, top = -1.6, 1.6, -1.0, 1.0
+
+def draw_pitch(ax):
+    """A pitch seen from above, with the French goalkeeper in the left goal."""
+    left, right, bottom, top = _PITCH
     ax.add_patch(Rectangle((left - 0.1, bottom - 0.1), right - left + 0.2, top - bottom + 0.2,
                            color="#3f8f3f", zorder=0))  # fmt: skip
     line = {"color": "white", "linewidth": 2, "fill": False, "zorder": 1}
@@ -103,19 +102,69 @@ def plot_football_field(X, y):
         ax.add_patch(Rectangle((side, -0.15) if sign > 0 else (side - 0.15, -0.15),
                                0.15, 0.3, **line))  # fmt: skip
     ax.plot([left - 0.06] * 2, [-0.12, 0.12], color="white", linewidth=5, zorder=1)
-    ax.scatter([left + 0.08], [0], s=160, marker="^", color="gold", edgecolors="k",
-               zorder=3, label="French goalkeeper")  # fmt: skip
-    ax.annotate("kick", xy=(-0.9, 0.15), xytext=(left + 0.15, 0.25), color="gold", fontweight="bold",
-                arrowprops={"arrowstyle": "->", "color": "gold", "lw": 2})  # fmt: skip
-    points = draw_points(ax, X, y, size=26, edgecolor="white")
-    points.set_zorder(2)
+    ax.scatter(*_GOALKEEPER, s=160, marker="^", color="gold", edgecolors="k",
+               zorder=4, label="French goalkeeper")  # fmt: skip
     ax.set_xlim(left - 0.1, right + 0.1)
     ax.set_ylim(bottom - 0.1, top + 0.1)
     ax.set_aspect("equal")
     ax.set_axis_off()
+
+
+def plot_football_field(X, y):
+    """The pitch with the headers on it: blue where France won the ball.
+
+    The goalkeeper kicks from the goal on the left; the data live in the
+    half he kicks into. Used in the notebook's problem statement.
+    """
+    fig, ax = plt.subplots(figsize=(8, 5))
+    draw_pitch(ax)
+    ax.annotate("kick", xy=(-0.9, 0.15), xytext=(_PITCH[0] + 0.15, 0.25), color="gold", fontweight="bold",
+                arrowprops={"arrowstyle": "->", "color": "gold", "lw": 2})  # fmt: skip
+    points = draw_points(ax, X, y, size=26, edgecolor="white")
+    points.set_zorder(2)
     ax.set_title("Headers after the goalkeeper's kick: blue = French player, red = opponent")
     ax.legend(loc="lower right", fontsize=8)
     plt.show()
+
+
+def kick_target(model, points: int = 200) -> tuple[float, float]:
+    """Where to aim: the centre of the zone, inside the data area, where ``model`` predicts blue.
+
+    If that centre falls outside the zone (a crescent-shaped zone), the
+    blue grid point nearest to it is returned instead.
+    """
+    xx, yy = np.meshgrid(np.linspace(*FIELD_XLIM, points), np.linspace(*FIELD_YLIM, points))
+    grid = np.c_[xx.ravel(), yy.ravel()]
+    blue = np.asarray(model(grid), dtype=bool).ravel()
+    if not blue.any():
+        raise ValueError("the model predicts no French header anywhere in the data area")
+    centre = grid[blue].mean(axis=0)
+    nearest = grid[blue][np.argmin(np.sum((grid[blue] - centre) ** 2, axis=1))]
+    return float(nearest[0]), float(nearest[1])
+
+
+def plot_kick_target(model, X, y, title="Recommendation: aim the kick here"):
+    """The pitch with the model's French zone shaded and an arrow from the goalkeeper to its centre.
+
+    Used in the notebook's Conclusions; returns the aim point (x1, x2).
+    """
+    fig, ax = plt.subplots(figsize=(8, 5))
+    draw_pitch(ax)
+    xx, yy = np.meshgrid(np.linspace(*FIELD_XLIM, _GRID_POINTS), np.linspace(*FIELD_YLIM, _GRID_POINTS))
+    blue = np.asarray(model(np.c_[xx.ravel(), yy.ravel()]), dtype=float).reshape(xx.shape)
+    ax.contourf(xx, yy, blue, levels=[0.5, 1.5], colors=["#5e9fd8"], alpha=0.55, zorder=1)
+    ax.contour(xx, yy, blue, levels=[0.5], colors="white", linewidths=1, linestyles="--", zorder=1)
+    points = draw_points(ax, X, y, size=18, edgecolor="white")
+    points.set_zorder(2)
+    target = kick_target(model)
+    ax.annotate("", xy=target, xytext=_GOALKEEPER, zorder=5,
+                arrowprops={"arrowstyle": "-|>", "color": "gold", "lw": 3})  # fmt: skip
+    ax.scatter(*target, s=260, marker="*", color="gold", edgecolors="k", zorder=5,
+               label=f"aim point ({target[0]:.2f}, {target[1]:.2f})")  # fmt: skip
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=9)
+    plt.show()
+    return target
 
 
 def plot_costs(costs, learning_rate, ax=None):
@@ -130,15 +179,21 @@ def plot_costs(costs, learning_rate, ax=None):
 
 
 def plot_weight_norms(models: dict):
-    """Bar chart of ||W1||, ||W2||, ||W3|| (Frobenius) for each named trained model."""
+    """Bar chart, and a printed table, of ||W1||, ||W2||, ||W3|| (Frobenius) per named trained model.
+
+    Used in section 2 (two models) and in the Conclusions (all of them).
+    """
     fig, ax = plt.subplots(figsize=(7, 3.5))
     names = list(models)
     layers = ("W1", "W2", "W3")
     width = 0.8 / len(names)
+    label_width = max(len(name) for name in names)
     for k, name in enumerate(names):
         norms = [np.linalg.norm(models[name][key]) for key in layers]
         bars = ax.bar(np.arange(3) + k * width, norms, width, label=name)
         ax.bar_label(bars, fmt="%.2f", fontsize=8)
+        sizes = "  ".join(f"||{key}|| = {v:6.3f}" for key, v in zip(layers, norms, strict=True))
+        print(f"{name:<{label_width}}  {sizes}")
     ax.set_xticks(np.arange(3) + width * (len(names) - 1) / 2, layers)
     ax.set_ylabel("Frobenius norm")
     ax.set_title("Weight size after training")

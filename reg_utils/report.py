@@ -5,15 +5,19 @@ from __future__ import annotations
 from .predict import accuracy
 
 
-def accuracy_table(models: dict, train: tuple, test: tuple) -> list[tuple[str, float, float]]:
-    """Print (and return) model name, train accuracy and test accuracy for each trained model.
+def accuracy_table(
+    models: dict, train: tuple, held_out: tuple, held_out_name: str = "dev"
+) -> list[tuple[str, float, float]]:
+    """Print (and return) model name, train accuracy and held-out accuracy for each trained model.
 
-    ``models`` maps a name to trained parameters; ``train`` and ``test`` are
-    (X, Y) pairs. The figures are recomputed from the parameters, never typed in.
+    ``models`` maps a name to trained parameters; ``train`` and ``held_out`` are
+    (X, Y) pairs, the latter the dev set in the notebook (the test set is
+    scored once, later). The figures are recomputed from the parameters, never typed in.
     """
-    rows = [(name, accuracy(*train, params), accuracy(*test, params)) for name, params in models.items()]
+    rows = [(name, accuracy(*train, params), accuracy(*held_out, params)) for name, params in models.items()]
     width = max(len("model"), *(len(name) for name, _, _ in rows))
-    print(f"{'model':<{width}}  {'train accuracy':>14}  {'test accuracy':>13}")
-    for name, train_acc, test_acc in rows:
-        print(f"{name:<{width}}  {train_acc:>14.1%}  {test_acc:>13.1%}")
+    second = f"{held_out_name} accuracy"
+    print(f"{'model':<{width}}  {'train accuracy':>14}  {second:>{len(second)}}")
+    for name, train_acc, held_out_acc in rows:
+        print(f"{name:<{width}}  {train_acc:>14.1%}  {held_out_acc:>{len(second)}.1%}")
     return rows

@@ -265,6 +265,23 @@ class ExplorerPage:
         )
         return self.caption()
 
+    def round_trip(self) -> dict:
+        """Toggle "show test points" twice and wait for each redraw: a barrier, not a pause.
+
+        The kernel sends widget updates in order, so once the caption shows the
+        toggled view, every picture sent before it (a stale run included) has
+        arrived. Returns the caption after the second toggle.
+        """
+        box = self.page.locator(".rex-show-test input[type=checkbox]")
+        for want in ("false", "true"):
+            box.click()
+            self.page.wait_for_function(
+                "want => { const c = document.querySelector('.rex-caption-values');"
+                " return c && c.dataset.showTest === want; }",
+                arg=want, timeout=60_000,
+            )  # fmt: skip
+        return self.caption()
+
     def boundary_src(self) -> str:
         return self.page.locator("img.rex-boundary").get_attribute("src") or ""
 

@@ -14,6 +14,7 @@ import inspect
 import itertools
 import json
 import pkgutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -337,23 +338,36 @@ def test_weights_shrink_as_lambda_grows(make_app):
 
 
 def test_a_new_value_cancels_the_stale_run(make_app):
+    """A run made stale mid-way publishes nothing more; only the newest run finishes.
+
+    The first run is held after its first picture until every new value is set,
+    so the verdict does not depend on how fast this machine trains.
+    """
     app = make_app(start=False)
     published = []
+    first_published, all_set = threading.Event(), threading.Event()
     original = app._publish
 
     def spy(frame):
         published.append((frame.generation, frame.settings.lambd, frame.done))
         original(frame)
+        if frame.settings.lambd == 0.0 and not frame.done:
+            first_published.set()
+            assert all_set.wait(WAIT)  # hold the training thread: this run must go stale mid-way
 
     app._publish = spy
-    for lambd in (0.0, 0.01, 0.1, 1.0, 0.3):
+    app.set(lambd=0.0)
+    assert first_published.wait(WAIT)
+    for lambd in (0.01, 0.1, 1.0, 0.3):
         app.set(lambd=lambd)  # no waiting: each value makes the previous run stale
+    all_set.set()
     frame = settle(app)
     assert frame.settings.lambd == 0.3
     assert caption_data(app)["lambda"] == "0.3"
     finished = {generation for generation, _, done in published if done}
     assert finished == {frame.generation}, published
     stale = [item for item in published if item[0] != frame.generation]
+    assert stale, published  # the first run did publish before it went stale
     assert all(iteration_done is False for _, _, iteration_done in stale)
 
 
@@ -369,19 +383,26 @@ def test_view_toggle_redraws_without_retraining(make_app):
 
 
 def test_slow_motion_draws_every_300_iterations(make_app):
+    """Each slow-motion chunk waits for its picture, so every 300th iteration is drawn.
+
+    Only pictures of the final run are counted: a run made stale by the next
+    setting may or may not get a picture, depending on scheduling.
+    """
     app = make_app(start=False, num_iterations=2000)
     drawn = []
     original = app._paint
 
     def spy(frame, view):
         original(frame, view)
-        drawn.append(frame.iteration)
+        drawn.append((frame.generation, frame.iteration))
 
     app._paint = spy
     app.set(slow=True)
     app.set(lambd=0.3)
-    settle(app)
-    assert drawn == [300, 600, 900, 1200, 1500, 1800, 2000]
+    final = settle(app)
+    assert [iteration for generation, iteration in drawn if generation == final.generation] == [
+        300, 600, 900, 1200, 1500, 1800, 2000,
+    ]  # fmt: skip
 
 
 def test_errors_raised_while_drawing_are_shown_in_the_app(make_app):
@@ -472,33 +493,53 @@ def test_regularizer_choice_enables_its_slider(make_app):
 
 
 def test_lambda_sweep_on_the_football_data(make_app):
-    """Regularization helps on the football data: the best test accuracy is at some lambda > 0."""
+    """Regularization helps on the football data: the best dev accuracy is at some lambda > 0."""
     app = make_app(start=False)
     sweep = app.run_sweep("lambd")
     assert sweep.values[0] == 0.0
-    assert len(sweep.test) == len(explorer.SWEEP_LAMBDAS)
-    off = sweep.test[0]
+    assert len(sweep.dev) == len(sweep.test) == len(explorer.SWEEP_LAMBDAS)
+    assert sweep.best == sweep.values[int(np.argmax(sweep.dev))]  # chosen on dev, not on test
     assert sweep.best > 0
-    assert max(sweep.test) > off
+    assert max(sweep.dev) > sweep.dev[0]
     assert sweep.train[0] > sweep.train[-1]  # a huge lambda costs training accuracy
-    print(f"lambda sweep: best test accuracy {max(sweep.test):.3f} at lambda={sweep.best}")
+    print(f"lambda sweep: best dev accuracy {max(sweep.dev):.3f} at lambda={sweep.best}")
 
 
 def test_sweep_button_plots_with_the_current_value_marked(make_app):
     app = make_app(num_iterations=1000, regularizer="dropout")
     settle(app)
-    app.sweep_parameter.value = "keep_prob"
+    assert [value for _, value in app.sweep_parameter.options] == ["keep_prob"]  # no λ sweep in dropout mode
     app.sweep_button.click()
     assert app.wait_sweep(WAIT)
     assert app.sweep is not None
     assert app.sweep.parameter == "keep_prob"
     assert app.sweep_image.value[:4] == b"\x89PNG"
     assert app.sweep_image.layout.display is None
-    assert "Highest test accuracy" in app.sweep_status.value
+    assert "Highest dev accuracy" in app.sweep_status.value
     assert app._sweep_marker == 0.86
     app.set(keep_prob=0.7)
     settle(app)
     assert app._sweep_marker == 0.7  # the marker follows the slider
+
+
+def test_the_sweep_follows_the_dataset_and_the_mode(make_app):
+    app = make_app(num_iterations=1000, regularizer="L2")
+    settle(app)
+    assert [value for _, value in app.sweep_parameter.options] == ["lambd"]
+    app.sweep_button.click()
+    assert app.wait_sweep(WAIT)
+    assert app.sweep is not None
+    app.set(lambd=0.3)  # moving the swept value keeps the curve
+    settle(app)
+    assert app.sweep is not None
+    app.set(dataset="moons")  # another dataset: the old curve goes
+    settle(app)
+    assert app.sweep is None
+    assert app.sweep_image.layout.display == "none"
+    assert "press Sweep again" in app.sweep_status.value
+    app.set(regularizer="both")
+    settle(app)
+    assert [value for _, value in app.sweep_parameter.options] == ["lambd", "keep_prob"]
 
 
 # ---------------------------------------------------------------------------

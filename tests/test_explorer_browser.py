@@ -8,6 +8,8 @@ skip, saying how to enable them, where Debian's chromium is missing.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from reg_utils.explorer import LAMBDA_CHOICES
@@ -74,9 +76,9 @@ def drive_lambda_slider(explorer: bu.ExplorerPage, screenshot: str) -> None:
     shown = explorer.wait_until_done(30_000)
     assert shown["lambdaLabel"] == final
     assert shown["iteration"] == shown["iterations"] == "30000"
-    page.wait_for_timeout(500)  # nothing stale may arrive after the final picture
-    assert explorer.caption()["lambdaLabel"] == final
-    assert explorer.caption()["generation"] == shown["generation"]
+    after = explorer.round_trip()  # everything sent before the barrier has arrived
+    assert after["lambdaLabel"] == final  # nothing stale arrived after the final picture
+    assert after["generation"] == shown["generation"]
     explorer.screenshot(screenshot)
 
 
@@ -86,7 +88,9 @@ def test_explorer_in_jupyterlab(browser, lab):
     explorer.dismiss_news(wait_ms=3000)
     caption = explorer.caption()
     assert caption["lambdaLabel"] == "0.7" and caption["regularizer"] == "L2"  # noqa: PT018
+    assert page.locator(".rex-legend-values").is_visible()  # what circles and triangles mean
     drive_lambda_slider(explorer, "explorer-jupyterlab.png")
+    assert page.locator(".jp-Dialog").count() == 0  # no error dialog appeared
     explorer.dismiss_news()
     page.close()
     closed = lab.shutdown_kernels()
@@ -104,8 +108,57 @@ def test_explorer_as_a_voila_page(browser, voila):
     assert explorer.caption()["lambdaLabel"] == "0.3"  # settings from the page address
     assert page.locator(".jp-CodeMirrorEditor, .jp-InputPrompt").count() == 0  # no code shown
     assert "explorer = show_explorer(" not in page.content()
+    assert page.locator(".rex-legend-values").is_visible()
+    config = json.loads(page.locator("#jupyter-config-data").text_content())
+    loaded = [extension["name"] for extension in config.get("federated_extensions", [])]
+    assert "@jupyter/nbgrader" not in loaded  # the instructor's extension stays off the page
     drive_lambda_slider(explorer, "explorer-voila.png")
     page.close()
     assert voila.shutdown_kernels() == sorted(voila.kernel_ids)
     status, _ = voila.request("GET", f"/api/kernels/{next(iter(voila.kernel_ids))}")
     assert status == 404
+
+
+@pytest.mark.parametrize(
+    "notebook", ["notebooks/Explore_regularization.ipynb", "notebooks/Regularization.ipynb"]
+)
+def test_opening_a_notebook_leaves_it_unmodified(browser, lab, notebook):
+    """A student who only opens a notebook (kernel started, nothing run) has nothing to save.
+
+    The one thing JupyterLab may rewrite is the Python version in
+    language_info, when this machine's Python differs from the one that
+    wrote the file; everything else must be as saved.
+    """
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(f"{lab.base}/lab/tree/{notebook}?token={lab.token}&reset", timeout=120_000)
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext",
+        timeout=120_000,
+    )
+    opened = page.evaluate(
+        """async () => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            await panel.context.ready;
+            await panel.sessionContext.ready;
+            const kernel = panel.sessionContext.session.kernel;
+            await kernel.info;  // connected, and its language_info has reached the notebook
+            await kernel.requestKernelInfo();  // one more round trip: nothing else is pending
+            return {dirty: panel.context.model.dirty, model: panel.context.model.toJSON()};
+        }"""
+    )
+    status, saved = lab.request("GET", f"/api/contents/{notebook}?content=1")
+    assert status == 200
+    saved, model = saved["content"], opened["model"]
+    shown_info = dict(model["metadata"].pop("language_info"))
+    saved_info = dict(saved["metadata"].pop("language_info"))
+    same_python = shown_info.pop("version", None) == saved_info.pop("version", None)
+    assert shown_info == saved_info
+    assert model["metadata"] == saved["metadata"]
+    assert [(c["id"], c["source"]) for c in model["cells"]] == [
+        (c["id"], c["source"]) for c in saved["cells"]
+    ]
+    if same_python:
+        assert opened["dirty"] is False
+    assert page.locator(".jp-Dialog").count() == 0
+    page.close()

@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import nbclient
+import nbformat
 import pytest
 
 from autograder.reference import SOURCE_NOTEBOOK
@@ -42,25 +44,74 @@ def test_other_notebooks_execute(root, tmp_path):
     assert code == 0, output
 
 
-def markdown_targets(notebook_path):
-    notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
+#: Hosts a notebook may link to: the documentation of the libraries it names.
+LINK_HOSTS = ("pytorch.org", "keras.io", "www.tensorflow.org", "numpy.org", "matplotlib.org", "github.com")
+
+
+def markdown_targets(cells):
+    """(cell, target) for every link and image of the markdown cells, LaTeX left out."""
+    for cell in cells:
         if cell["cell_type"] == "markdown":
-            text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", "", "".join(cell["source"]), flags=re.S)  # no LaTeX
-            yield from re.findall(r"\]\(([^)\s]+)\)", text)
-            yield from re.findall(r"<img[^>]+src=\"([^\"]+)\"", text)
+            text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", "", "".join(cell["source"]), flags=re.S)
+            for target in re.findall(r"\]\(([^)\s]+)\)", text) + re.findall(
+                r"<img[^>]+src=\"([^\"]+)\"", text
+            ):
+                yield cell, target
+
+
+def broken_targets(notebook_path) -> list[str]:
+    """Links and images that would not resolve for a reader of ``notebook_path``.
+
+    Local files must exist next to the notebook, ``attachment:`` images must be
+    attached to their cell, in-page anchors must name a heading, and web links
+    must be https URLs on a documentation host (there is no network here).
+    """
+    cells = json.loads(notebook_path.read_text(encoding="utf-8"))["cells"]
+    headings = {
+        re.sub(r"\s+", "-", line.lstrip("#").strip())
+        for cell in cells if cell["cell_type"] == "markdown"
+        for line in "".join(cell["source"]).splitlines() if line.startswith("#")
+    }  # fmt: skip
+    broken = []
+    for cell, target in markdown_targets(cells):
+        if target.startswith(("http://", "https://")):
+            host = re.match(r"https://([\w.-]+)/", target)
+            ok = bool(host) and host.group(1) in LINK_HOSTS
+        elif target.startswith("attachment:"):
+            ok = target.removeprefix("attachment:") in cell.get("attachments", {})
+        elif target.startswith("#"):
+            ok = target[1:] in headings
+        else:
+            ok = (notebook_path.parent / target.split("#")[0]).exists()
+        if not ok:
+            broken.append(target)
+    return broken
 
 
 @pytest.mark.parametrize(
     "notebook", [SOURCE_NOTEBOOK, *sorted(NOTEBOOKS_DIR.glob("*.ipynb"))], ids=lambda p: p.name
 )
 def test_every_link_and_image_resolves(notebook):
-    """Local links and images exist; web links are well-formed https URLs (no network here)."""
-    for target in markdown_targets(notebook):
-        if target.startswith(("http://", "https://")):
-            assert re.fullmatch(r"https://[\w.-]+(/[\w./%#?=&+-]*)?", target), target
-        elif not target.startswith("#"):
-            assert (notebook.parent / target).exists(), f"{notebook.name} links to missing {target}"
+    assert broken_targets(notebook) == []
+
+
+def test_the_link_check_finds_each_kind_of_broken_target(tmp_path):
+    """The check above can fail: one good and one broken target of each kind."""
+    (tmp_path / "figure.png").write_bytes(b"\x89PNG")
+    source = (
+        "# Section one\n[docs](https://pytorch.org/docs/) [bad host](https://example.com/x) "
+        "[plain http](http://keras.io/) [here](figure.png) [gone](missing.png) "
+        "[up](#Section-one) [nowhere](#Section-two) "
+        '![kept](attachment:kept.png) ![lost](attachment:lost.png) <img src="missing.svg">'
+    )
+    cell = {"cell_type": "markdown", "metadata": {}, "source": [source],
+            "attachments": {"kept.png": {"image/png": ""}}}  # fmt: skip
+    notebook = tmp_path / "links.ipynb"
+    notebook.write_text(json.dumps({"cells": [cell]}), encoding="utf-8")
+    assert broken_targets(notebook) == [
+        "https://example.com/x", "http://keras.io/", "missing.png", "#Section-two", "attachment:lost.png",
+        "missing.svg",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -77,3 +128,18 @@ def test_code_cells_stay_short(notebook):
     )  # fmt: skip
     assert lengths[len(lengths) // 2] <= 8
     assert max(lengths) <= 30
+
+
+@pytest.mark.slow
+def test_run_all_on_a_fresh_release_stops_with_one_sentence(root):
+    """A student who runs every cell before answering reads which function to write, not a traceback."""
+    notebook = nbformat.read(NOTEBOOKS_DIR / "Regularization.ipynb", as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3", resources={
+        "metadata": {"path": str(NOTEBOOKS_DIR)}})  # fmt: skip
+    with pytest.raises(nbclient.exceptions.CellExecutionError):
+        client.execute()
+    errors = [out for cell in notebook.cells for out in cell.get("outputs", []) if out.output_type == "error"]
+    assert len(errors) == 1  # Run All stops at the first unanswered exercise
+    (line,) = errors[0].traceback
+    assert "compute_cost_with_regularization is not finished: `L2_regularization_cost`" in line
+    assert "Traceback" not in line

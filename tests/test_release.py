@@ -108,3 +108,20 @@ def test_nbgrader_validate_invert_fails_every_test_of_the_release():
     code, output = _validate("--invert", str(tools.STUDENT_RELEASE))
     assert "Success! The notebook does not pass any tests." in output, output[-2000:]
     assert code == 0
+
+
+def test_release_refuses_to_overwrite_a_notebook_holding_work(course, tmp_path, root):
+    """`make release` keeps a student's answers unless told otherwise (FORCE=1 / --force)."""
+    target = tmp_path / "Regularization.ipynb"
+    answered = (root / "tests" / "submissions" / "correct" / "Regularization.ipynb").read_bytes()
+    target.write_bytes(answered)
+    assert tools.work_in(target)  # the answered submission counts as work
+    with pytest.raises(
+        tools.ReleaseRefused, match=r"holds work \(answers in compute_cost_with_regularization.*FORCE=1"
+    ):
+        tools.release(course, target=target)
+    assert target.read_bytes() == answered  # untouched
+    tools.release(course, target=target, force=True)
+    assert normalised(target) == normalised(tools.STUDENT_RELEASE)
+    assert tools.work_in(target) == []  # a fresh release holds no work, so it may be replaced
+    tools.release(course, target=target)

@@ -88,6 +88,7 @@ class _ControlsMixin:
                                            layout=widgets.Layout(width="200px"))  # fmt: skip
         self.show_test = widgets.Checkbox(value=True, description="show test points",
                                           indent=False)  # fmt: skip
+        self.show_test.add_class("rex-show-test")
         self.slow = widgets.Checkbox(value=False, description="slow motion", indent=False)
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="352px"))
         self.image.add_class("rex-boundary")
@@ -114,7 +115,7 @@ class _ControlsMixin:
                                            "train/test accuracy")  # fmt: skip
         self.sweep_button.add_class("rex-sweep-button")
         self.sweep_status = widgets.HTML()
-        self.sweep_image = widgets.Image(format="png", layout=widgets.Layout(width="448px", display="none"))
+        self.sweep_image = widgets.Image(format="png", layout=widgets.Layout(width="512px", display="none"))
         self.sweep_image.add_class("rex-sweep")
         self.keep_prob.add_class("rex-keep-prob")
         self.regularizer.add_class("rex-regularizer")
@@ -135,7 +136,18 @@ class _ControlsMixin:
             self.num_iterations, self.dataset, self.noise, self.train_share, self.seed,
             widgets.HBox([self.show_test, self.slow]), self.link,
         ], layout=widgets.Layout(width="340px"))  # fmt: skip
-        picture = widgets.VBox([self.image, self.caption, self.accuracy])
+        # What the marks of the picture mean (its colours come from painters._CLASS_COLOURS).
+        legend = widgets.HTML(
+            '<div class="rex-legend-values">'
+            '<span style="color:#1864ab">●</span> training point, '
+            '<span style="color:#1864ab">▲</span> test point; '
+            '<span style="color:#1864ab">blue</span> = label 1 (France wins the header), '
+            '<span style="color:#d9480f">orange</span> = label 0. '
+            "Shading: the network's prediction, the dark line its 0.5 boundary.</div>",
+            layout=widgets.Layout(width="352px"),
+        )
+        legend.add_class("rex-legend")
+        picture = widgets.VBox([self.image, legend, self.caption, self.accuracy])
         views = widgets.HBox([controls, picture, self.curves_image],
                              layout=widgets.Layout(flex_flow="row wrap"))  # fmt: skip
         sweep = widgets.VBox([widgets.HBox([self.sweep_parameter, self.sweep_button]),

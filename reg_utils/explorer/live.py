@@ -72,6 +72,7 @@ class _LiveMixin:
     def _restart(self) -> None:
         settings = self.settings.validated()
         self._sync_enabled(settings)
+        self._follow_settings(settings)
         backend, failing = self._backend_for(settings)
         with self._lock:
             self._generation += 1
@@ -147,7 +148,8 @@ class _LiveMixin:
         The first chunk is short so that the first picture comes fast; later
         ones last about _CHUNK_SECONDS, few enough that the drawing thread
         (which holds the GIL while matplotlib renders) rarely delays training.
-        In slow motion every chunk is 300 iterations and waits for its picture.
+        In slow motion every chunk is 300 iterations and waits for its picture,
+        however long drawing takes.
         """
         total = job.settings.num_iterations
         slow = self.slow.value
@@ -171,9 +173,10 @@ class _LiveMixin:
                             drawn=threading.Event())  # fmt: skip
             self._publish(frame)
             if slow and not done:
-                deadline = time.monotonic() + 2.0
+                # Every slow-motion picture is drawn, however busy the machine:
+                # wait for it, giving up only when the run goes stale or the app closes.
                 while not frame.drawn.wait(0.05):
-                    if not self._is_current(job) or time.monotonic() > deadline:
+                    if not self._is_current(job):
                         break
 
     def _publish(self, frame: Frame) -> None:

@@ -162,6 +162,9 @@ def _nice_ceiling(value: float) -> float:
 class CurvesPainter:
     """Train and test cost curves over the iterations, and the weight norms as bars.
 
+    Text is 9-10 pt, readable at the notebook's width; a bar's value sits to
+    the right of both the bar and its "at the start" mark.
+
     Text is what costs in matplotlib, so the axes (ticks, titles, legends)
     are rendered once per set of axis limits and cached; a frame redraws
     only the lines, bars and three numbers over that background. Limits
@@ -172,30 +175,30 @@ class CurvesPainter:
     def __init__(self, size=(4.6, 4.1), dpi=80):
         self.figure = Figure(figsize=size, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
-        ax = self.costs = self.figure.add_axes((0.13, 0.5, 0.83, 0.42))
+        ax = self.costs = self.figure.add_axes((0.14, 0.56, 0.82, 0.36))
         line = {"animated": True}
         (self._train,) = ax.plot([], [], color=_CLASS_COLOURS[1], lw=1.6, label="train", **line)
         (self._test,) = ax.plot([], [], color=_CLASS_COLOURS[0], lw=1.6, label="test", **line)
         (self._objective,) = ax.plot([], [], color="0.45", lw=1.0, ls="--",
                                      label="training objective", **line)  # fmt: skip
-        ax.set_xlabel("iteration", fontsize=8, labelpad=1)
-        ax.set_ylabel("cross-entropy", fontsize=8, labelpad=2)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3,
+        ax.set_xlabel("iteration", fontsize=10, labelpad=1)
+        ax.set_ylabel("cross-entropy", fontsize=10, labelpad=2)
+        ax.tick_params(labelsize=9)
+        ax.legend(fontsize=9, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3,
                   frameon=False, borderaxespad=0.2)  # fmt: skip
-        ax = self.norms = self.figure.add_axes((0.13, 0.09, 0.83, 0.28))
+        ax = self.norms = self.figure.add_axes((0.14, 0.08, 0.82, 0.27))
         self._names = ("W1", "W2", "W3")
         self._bars = ax.barh(self._names, [1.0, 1.0, 1.0], color="#5c7cfa", height=0.6)
         for bar in self._bars:
             bar.set_animated(True)
-        self._labels = [ax.text(0, k, "", va="center", fontsize=7, animated=True)
+        self._labels = [ax.text(0, k, "", va="center", fontsize=9, animated=True)
                         for k in range(3)]  # fmt: skip
         self._start = ax.scatter([1.0, 1.0, 1.0], self._names, marker="|", s=160, color="black",
                                  zorder=3, label="at the start", animated=True)  # fmt: skip
         ax.invert_yaxis()
-        ax.set_title("weight norms ||W|| (Frobenius)", fontsize=9, loc="left")
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False,
+        ax.set_title("weight norms ||W|| (Frobenius)", fontsize=10, loc="left")
+        ax.tick_params(labelsize=9)
+        ax.legend(fontsize=9, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False,
                   borderaxespad=0.1)  # fmt: skip
         self._backgrounds: dict = {}
 
@@ -228,9 +231,9 @@ class CurvesPainter:
             artists.append(self._objective)
         for artist in artists:
             self.costs.draw_artist(artist)
-        for bar, label, norm in zip(self._bars, self._labels, norms, strict=True):
+        for bar, label, norm, start in zip(self._bars, self._labels, norms, initial_norms, strict=True):
             bar.set_width(norm)
-            label.set_x(norm)
+            label.set_x(max(norm, start))  # right of the bar and of its start mark, never across it
             label.set_text(f" {norm:.2f}")
             self.norms.draw_artist(bar)
             self.norms.draw_artist(label)
@@ -240,12 +243,16 @@ class CurvesPainter:
 
 
 class SweepPainter:
-    """Train and test accuracy against the swept lambda or keep_prob, current value marked."""
+    """Train and dev accuracy against the swept lambda or keep_prob, current value marked.
 
-    def __init__(self, size=(5.6, 3.0), dpi=80):
+    Sized for the notebook's width: 9-10 pt text, lambda ticks thinned and
+    slanted so that they never overlap, and the legend outside the axes.
+    """
+
+    def __init__(self, size=(6.4, 3.4), dpi=80):
         self.figure = Figure(figsize=size, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
-        self.axes = self.figure.add_axes((0.1, 0.17, 0.86, 0.72))
+        self.axes = self.figure.add_axes((0.1, 0.22, 0.66, 0.66))
 
     def paint(self, sweep: SweepResult, current: float) -> bytes:
         ax = self.axes
@@ -255,24 +262,26 @@ class SweepPainter:
             off_at = SWEEP_LAMBDAS[1] / 3.0
             xs = np.where(values == 0.0, off_at, values)
             ax.set_xscale("log")
-            ax.set_xticks(xs, ["off" if v == 0 else _label(v) for v in values], fontsize=7)
+            shown = [k for k in range(len(values)) if k % 2 == 0 or k == len(values) - 1]
+            ax.set_xticks(xs[shown], ["off" if values[k] == 0 else _label(values[k]) for k in shown],
+                          fontsize=9, rotation=40, ha="right", rotation_mode="anchor")  # fmt: skip
             ax.minorticks_off()
             marker = off_at if current == 0.0 else current
-            ax.set_xlabel("λ (L2)", fontsize=8)
+            ax.set_xlabel("λ (L2)", fontsize=10)
         else:
             xs = values
             marker = current
-            ax.set_xlabel("keep_prob", fontsize=8)
-            ax.tick_params(axis="x", labelsize=7)
-        ax.plot(xs, sweep.train, "o-", color=_CLASS_COLOURS[1], lw=1.5, ms=4, label="train")
-        ax.plot(xs, sweep.test, "^-", color=_CLASS_COLOURS[0], lw=1.5, ms=4, label="test")
-        best = int(np.argmax(sweep.test))
-        ax.annotate(f"best test {sweep.test[best]:.3f}", (xs[best], sweep.test[best]),
-                    textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)  # fmt: skip
+            ax.set_xlabel("keep_prob", fontsize=10)
+            ax.tick_params(axis="x", labelsize=9)
+        ax.plot(xs, sweep.train, "o-", color=_CLASS_COLOURS[1], lw=1.5, ms=5, label="train")
+        ax.plot(xs, sweep.dev, "s-", color="#2b8a3e", lw=1.5, ms=5, label="dev (chooses)")
+        best = int(np.argmax(sweep.dev))
+        ax.plot([xs[best]], [sweep.dev[best]], "*", color="#2b8a3e", ms=14, mec="black",
+                label=f"best dev {sweep.dev[best]:.3f}")  # fmt: skip
         ax.axvline(marker, color="black", lw=1, ls=":", label="current setting")
-        ax.set_ylabel("accuracy", fontsize=8)
-        ax.tick_params(axis="y", labelsize=7)
-        ax.set_title(sweep.title, fontsize=9)
-        ax.legend(fontsize=7, loc="lower left", frameon=False)
+        ax.set_ylabel("accuracy", fontsize=10)
+        ax.tick_params(axis="y", labelsize=9)
+        ax.set_title(sweep.title, fontsize=10)
+        ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
         self.canvas.draw()
         return _png(self.canvas)

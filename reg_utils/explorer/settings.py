@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import toy_datasets
 from ..errors import RegularizationInputError, check_keep_prob, check_lambd
-from ..loading import load_2D_dataset
+from ..loading import load_2D_dataset, load_dev_set
 from ..network import initialize_parameters
 
 #: Lambda slider stops: "off", then roughly even steps on a log scale (1-1.5-2-3-5-7).
@@ -130,13 +130,19 @@ class Settings:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Train and test arrays of one dataset setting, (2, m) and (1, m) each."""
+    """Train, test and dev arrays of one dataset setting, (2, m) and (1, m) each.
+
+    The dev set is a further sample from the same source; the sweep chooses
+    lambda and keep_prob on it, so that the test set plays no part in a choice.
+    """
 
     name: str
     train_X: np.ndarray
     train_Y: np.ndarray
     test_X: np.ndarray
     test_Y: np.ndarray
+    dev_X: np.ndarray
+    dev_Y: np.ndarray
 
     @property
     def limits(self) -> tuple[float, float, float, float]:
@@ -160,11 +166,14 @@ def load_dataset(settings: Settings) -> Dataset:
     with _DATA_LOCK:
         if key not in _DATA_CACHE:
             if settings.dataset == "football":
-                arrays = load_2D_dataset()
+                arrays = (*load_2D_dataset(), *load_dev_set())
             else:
                 arrays = toy_datasets.make_dataset(
                     settings.dataset, noise=settings.noise, train_share=settings.train_share
                 )
+                # The dev set: 200 more points of the same set, drawn from another seed.
+                more = toy_datasets.make_dataset(settings.dataset, n=200, noise=settings.noise, seed=1)
+                arrays = (*arrays, np.hstack(more[0::2]), np.hstack(more[1::2]))
             _DATA_CACHE[key] = Dataset(settings.dataset, *arrays)
         return _DATA_CACHE[key]
 

@@ -25,19 +25,34 @@ from .settings import SWEEP_KEEP_PROBS, SWEEP_LAMBDAS, Settings, _label, load_da
 
 @dataclass
 class SweepResult:
-    """Accuracies of one sweep: parameter is "lambd" or "keep_prob"."""
+    """Accuracies of one sweep: parameter is "lambd" or "keep_prob".
+
+    ``dev`` decides (``best``); ``test`` is kept for the record but shown by
+    no picture, so that the test set plays no part in choosing a value.
+    """
 
     parameter: str
     values: tuple
     train: list
+    dev: list
     test: list
     settings: Settings
     title: str = ""
 
     @property
     def best(self) -> float:
-        """The swept value with the highest test accuracy (the first one on ties)."""
-        return self.values[int(np.argmax(self.test))]
+        """The swept value with the highest dev accuracy (the first one on ties)."""
+        return self.values[int(np.argmax(self.dev))]
+
+
+#: Settings a sweep depends on: when one of them changes, the sweep on screen is stale.
+_SWEEP_INPUTS = ("dataset", "noise", "train_share", "regularizer", "learning_rate", "num_iterations", "seed")
+
+
+def sweepable(regularizer: str) -> list[tuple[str, str]]:
+    """The (label, parameter) choices of the sweep toggle for a regularizer: only what it uses."""
+    choices = {"L2": ["lambd"], "dropout": ["keep_prob"]}.get(regularizer, ["lambd", "keep_prob"])
+    return [("λ" if name == "lambd" else "keep_prob", name) for name in choices]
 
 
 class _SweepMixin:
@@ -94,6 +109,7 @@ class _SweepMixin:
                         record_every=s.num_iterations,
                     )  # fmt: skip
                     results[index] = (accuracy(data.train_X, data.train_Y, params),
+                                      accuracy(data.dev_X, data.dev_Y, params),
                                       accuracy(data.test_X, data.test_Y, params))  # fmt: skip
             except Exception as exc:  # reported by the caller, not lost in a thread
                 failures.append(exc)
@@ -110,8 +126,26 @@ class _SweepMixin:
             raise failures[0]
         if any(result is None for result in results):
             raise RuntimeError("the sweep stopped before the end (app closed or too slow)")
-        return SweepResult(parameter, tuple(grid), [r[0] for r in results],
-                           [r[1] for r in results], s, f"{title} ({s.dataset})")  # fmt: skip
+        return SweepResult(parameter, tuple(grid), [r[0] for r in results], [r[1] for r in results],
+                           [r[2] for r in results], s, f"{title} ({s.dataset})")  # fmt: skip
+
+    def _follow_settings(self, s: Settings) -> None:
+        """Offer only the sweeps the regularizer uses; hide a sweep made for other settings."""
+        choices = sweepable(s.regularizer)
+        if list(self.sweep_parameter.options) != choices:
+            keep = self.sweep_parameter.value
+            self.sweep_parameter.options = choices
+            self.sweep_parameter.value = keep if keep in [v for _, v in choices] else choices[0][1]
+        stale = self.sweep is not None and any(
+            getattr(self.sweep.settings, name) != getattr(s, name) for name in _SWEEP_INPUTS
+        )
+        if stale:
+            with self._lock:
+                self._sweep_generation += 1  # a sweep still running is dropped too
+                self.sweep = None
+            self.sweep_image.layout.display = "none"
+            self.sweep_status.value = "Settings changed: press Sweep again for a new curve."
+            self.sweep_button.disabled = False
 
     def _sweep_thread(self, settings: Settings, parameter: str, token: int) -> None:
         try:
@@ -147,7 +181,7 @@ class _SweepMixin:
         best_label = "off" if (result.parameter == "lambd" and best == 0) else _label(best)
         self.sweep_status.value = (
             f'<span class="rex-sweep-values" data-parameter="{result.parameter}" '
-            f'data-best="{best!r}">Highest test accuracy {max(result.test):.3f} at {name} = '
-            f"{best_label}. (Kit engine, {result.settings.dataset}, "
-            f"{result.settings.num_iterations} iterations.)</span>"
+            f'data-best="{best!r}">Highest dev accuracy {max(result.dev):.3f} at {name} = '
+            f"{best_label}: the value to choose. (Kit engine, {result.settings.dataset}, "
+            f"{result.settings.num_iterations} iterations; the test set is not used.)</span>"
         )
