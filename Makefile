@@ -13,6 +13,8 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 OPEN_BROWSER := $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname))),True,False)
 PORT   ?= 8888
 COURSE := autograder
+# GRADEBOOK=postgresql://USER@HOST/DB grades into a database server; unset: $(COURSE)/gradebook.db.
+GRADEBOOK_ARG := $(if $(GRADEBOOK),--gradebook '$(GRADEBOOK)')
 PYTEST := $(BIN)/python -m pytest
 
 # Kernels get CurveZMQ keys (no "running over TCP without encryption" warning),
@@ -78,16 +80,16 @@ bench-grading: $(STAMP) ## Grade 40 generated submissions with JOBS=1 and 2: wal
 	$(BIN)/python -m benchmarks.bench_grading
 
 release: $(STAMP) ## Generate the student notebook from the instructor source
-	$(BIN)/python -m autograder.tools release
+	$(BIN)/python -m autograder.tools release $(GRADEBOOK_ARG)
 
-autograde: $(STAMP) ## Grade autograder/submitted/* in sandboxes, JOBS=N in parallel (see autograder/README.md)
-	$(BIN)/python -m autograder.tools autograde --jobs $(JOBS)
+autograde: $(STAMP) ## Grade autograder/submitted/* in sandboxes, JOBS=N in parallel, GRADEBOOK=URL (see autograder/README.md)
+	$(BIN)/python -m autograder.tools autograde --jobs $(JOBS) $(GRADEBOOK_ARG)
 
 feedback: $(STAMP) ## Write HTML feedback for every graded student
-	$(BIN)/python -m autograder.tools feedback
+	$(BIN)/python -m autograder.tools feedback $(GRADEBOOK_ARG)
 
 grades: $(STAMP) ## Export grades.csv with a column per graded function
-	$(BIN)/python -m autograder.tools grades
+	$(BIN)/python -m autograder.tools grades $(GRADEBOOK_ARG)
 
 clean: ## Remove build leftovers (keeps .venv)
 	rm -rf build *.egg-info .pytest_cache .ruff_cache

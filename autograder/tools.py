@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .grader.dburl import holds_assignment, resolve
 from .reference import ASSIGNMENT, COURSE_ROOT
 
 NOTEBOOK = "Regularization.ipynb"
@@ -28,12 +29,17 @@ STUDENT_RELEASE = REPO_ROOT / "notebooks" / NOTEBOOK
 STAGING = ".grading"
 
 
-def nbgrader(course_root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def nbgrader(
+    course_root: Path, *args: str, check: bool = True, gradebook: str | None = None
+) -> subprocess.CompletedProcess:
     """Run an nbgrader command in ``course_root`` with this interpreter's tools on PATH.
 
     nbgrader's database migrations call the ``alembic`` command, so the venv's
     bin directory must be on PATH even when nbgrader is started by full path.
+    ``gradebook`` (a database URL, see ``grader.dburl``) replaces the course's sqlite file.
     """
+    if gradebook:
+        args = (*args, f"--CourseDirectory.db_url={resolve(course_root, gradebook)}")
     env = dict(os.environ)
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
@@ -45,10 +51,10 @@ def nbgrader(course_root: Path, *args: str, check: bool = True) -> subprocess.Co
     )  # fmt: skip
 
 
-def release(course_root: Path = COURSE_ROOT, publish: bool = True) -> Path:
-    """Generate the student version; with ``publish``, copy it to notebooks/."""
+def release(course_root: Path = COURSE_ROOT, publish: bool = True, gradebook: str | None = None) -> Path:
+    """Generate the student version and record it in the gradebook; ``publish`` copies it to notebooks/."""
     result = nbgrader(course_root, "generate_assignment", ASSIGNMENT, "--force", "--create",
-                      check=False)  # fmt: skip
+                      check=False, gradebook=gradebook)  # fmt: skip
     generated = course_root / "release" / ASSIGNMENT / NOTEBOOK
     if result.returncode != 0 or not generated.is_file():
         raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.stderr[-3000:]}")
@@ -114,24 +120,31 @@ def autograde_stock(course_root: Path = COURSE_ROOT) -> dict[str, str]:
     return notes
 
 
-def grade_submissions(course_root: Path = COURSE_ROOT, jobs: int = 2, **options) -> list:
+def grade_submissions(
+    course_root: Path = COURSE_ROOT, jobs: int = 2, gradebook: str | None = None, **options
+) -> list:
     """Grade every submission with the hardened grader (``autograder.grader``); one Result per student.
 
     Each submission runs in its own sandbox, ``jobs`` at a time; the verdicts
     are computed in this process and written to the gradebook and to
     ``autograded/``, so ``feedback`` and ``grades`` work as with stock
-    nbgrader. ``options`` go to ``autograder.grader.batch.Options`` (limits,
+    nbgrader. ``gradebook`` is a database URL (default: the course's sqlite
+    file). ``options`` go to ``autograder.grader.batch.Options`` (limits,
     isolate, students, stream, tty...). Raises ``GradingError`` for unusable input.
     """
-    from .grader.batch import Options, check_course, grade_course
+    from .grader.batch import GradingError, Options, check_course, grade_course
+    from .grader.dburl import GradebookURLError
 
     check_course(course_root)
-    if (
-        not (course_root / "release" / ASSIGNMENT / NOTEBOOK).is_file()
-        or not (course_root / "gradebook.db").is_file()
+    try:
+        url = resolve(course_root, gradebook)
+    except GradebookURLError as exc:
+        raise GradingError(str(exc)) from None
+    if not (course_root / "release" / ASSIGNMENT / NOTEBOOK).is_file() or not holds_assignment(
+        url, ASSIGNMENT
     ):
-        release(course_root, publish=False)
-    return grade_course(course_root, Options(jobs=jobs, **options))
+        release(course_root, publish=False, gradebook=gradebook)
+    return grade_course(course_root, Options(jobs=jobs, gradebook=gradebook, **options))
 
 
 def autograde(course_root: Path = COURSE_ROOT, jobs: int = 2, **options) -> dict[str, str]:
@@ -146,21 +159,21 @@ def autograde(course_root: Path = COURSE_ROOT, jobs: int = 2, **options) -> dict
     return notes
 
 
-def feedback(course_root: Path = COURSE_ROOT) -> None:
+def feedback(course_root: Path = COURSE_ROOT, gradebook: str | None = None) -> None:
     """Write HTML feedback for every graded student, hidden tests redacted."""
     result = nbgrader(
         course_root, "generate_feedback", ASSIGNMENT, "--force",
         "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades',"
         "'autograder.nbgrader_ext.RedactHiddenTests',"
         "'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
-        check=False,
+        check=False, gradebook=gradebook,
     )  # fmt: skip
     if result.returncode != 0:
         raise RuntimeError(f"nbgrader generate_feedback failed:\n{result.stderr[-3000:]}")
     print(f"feedback written under {course_root / 'feedback'}")
 
 
-def grade_rows(course_root: Path = COURSE_ROOT) -> list[dict]:
+def grade_rows(course_root: Path = COURSE_ROOT, gradebook: str | None = None) -> list[dict]:
     """One row per student: the score of each graded function, the total and the maximum."""
     from nbgrader.api import Gradebook
 
@@ -168,10 +181,10 @@ def grade_rows(course_root: Path = COURSE_ROOT) -> list[dict]:
     from .reference import GRADED_FUNCTIONS
 
     rows = []
-    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook:
-        for student in sorted(s.id for s in gradebook.students):
+    with Gradebook(resolve(course_root, gradebook)) as book:
+        for student in sorted(s.id for s in book.students):
             try:
-                submission = gradebook.find_submission_notebook(
+                submission = book.find_submission_notebook(
                     NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student
                 )
             except Exception:
@@ -187,9 +200,9 @@ def grade_rows(course_root: Path = COURSE_ROOT) -> list[dict]:
     return rows
 
 
-def grades(course_root: Path = COURSE_ROOT) -> Path:
+def grades(course_root: Path = COURSE_ROOT, gradebook: str | None = None) -> Path:
     """Write grades.csv: a column per graded function, the total and the maximum."""
-    rows = grade_rows(course_root)
+    rows = grade_rows(course_root, gradebook)
     out = course_root / "grades.csv"
     with out.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["student"])
@@ -214,19 +227,24 @@ def main(argv=None) -> int:
                                             "fingerprints"])  # fmt: skip
     parser.add_argument("--course-root", type=Path, default=COURSE_ROOT)
     parser.add_argument("--jobs", type=int, default=2, help="submissions graded in parallel (autograde)")
+    parser.add_argument("--gradebook", metavar="URL", default=None,
+                        help="gradebook database URL, e.g. postgresql://USER@HOST/DB "
+                             "(default: sqlite COURSE/gradebook.db)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.command == "release":
-        release(args.course_root)
+        release(args.course_root, gradebook=args.gradebook)
     elif args.command == "autograde":
         from .grader.batch import exit_status
 
         if args.jobs < 1:
             parser.error("--jobs must be at least 1")
-        return exit_status(lambda: grade_submissions(args.course_root, jobs=args.jobs))
+        return exit_status(
+            lambda: grade_submissions(args.course_root, jobs=args.jobs, gradebook=args.gradebook)
+        )
     elif args.command == "feedback":
-        feedback(args.course_root)
+        feedback(args.course_root, args.gradebook)
     elif args.command == "grades":
-        grades(args.course_root)
+        grades(args.course_root, args.gradebook)
     else:
         fingerprints()
     return 0

@@ -28,6 +28,11 @@ def parser() -> argparse.ArgumentParser:
         help="no namespaces/uid switch (limits and scratch copy only); for debugging",
     )
     p.add_argument("--progress", choices=["auto", "bar", "lines"], default="auto")
+    p.add_argument(
+        "--gradebook",
+        metavar="URL",
+        help="gradebook database, e.g. postgresql://USER@HOST/DB (default: sqlite COURSE/gradebook.db)",
+    )
     for spec in fields(Limits):
         p.add_argument(
             f"--{spec.name.replace('_', '-')}",
@@ -50,6 +55,7 @@ def options_from(args: argparse.Namespace) -> Options:
         resume=args.resume,
         students=args.students,
         tty=tty,
+        gradebook=args.gradebook,
     )
 
 

@@ -55,6 +55,7 @@ class Options:
     stream: object = None  # where progress and the summary go (default stdout)
     tty: bool | None = None  # live progress bar; None: when the stream is a terminal
     summary: bool = True
+    gradebook: str | None = None  # database URL; None: the course's sqlite file (see dburl)
 
 
 @dataclass
@@ -135,7 +136,9 @@ class Batch:
             mpl_cache = _matplotlib_cache()
             zygote = Zygote(workdir, mpl_cache)  # preloads while the gradebook opens
             try:
-                self.writer = GradebookWriter(self.root, ASSIGNMENT, NOTEBOOK.removesuffix(".ipynb"))
+                self.writer = GradebookWriter(
+                    self.root, ASSIGNMENT, NOTEBOOK.removesuffix(".ipynb"), self.options.gradebook
+                )
                 try:
                     submissions = discover(self.root, self.options.students)
                     if half:
