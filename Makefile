@@ -15,6 +15,8 @@ PORT   ?= 8888
 COURSE := autograder
 # GRADEBOOK=postgresql://USER@HOST/DB grades into a database server; unset: $(COURSE)/gradebook.db.
 GRADEBOOK_ARG := $(if $(GRADEBOOK),--gradebook '$(GRADEBOOK)')
+# MODE=points runs only the cells the graded functions need (autograder/README.md); full is the default.
+MODE   ?= full
 PYTEST := $(BIN)/python -m pytest
 
 # Kernels get CurveZMQ keys (no "running over TCP without encryption" warning),
@@ -83,7 +85,7 @@ release: $(STAMP) ## Generate the student notebook from the instructor source
 	$(BIN)/python -m autograder.tools release $(GRADEBOOK_ARG)
 
 autograde: $(STAMP) ## Grade autograder/submitted/* in sandboxes, JOBS=N in parallel, GRADEBOOK=URL (see autograder/README.md)
-	$(BIN)/python -m autograder.tools autograde --jobs $(JOBS) $(GRADEBOOK_ARG)
+	$(BIN)/python -m autograder.tools autograde --jobs $(JOBS) --mode $(MODE) $(GRADEBOOK_ARG)
 
 feedback: $(STAMP) ## Write HTML feedback for every graded student
 	$(BIN)/python -m autograder.tools feedback $(GRADEBOOK_ARG)

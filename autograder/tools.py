@@ -227,6 +227,12 @@ def main(argv=None) -> int:
                                             "fingerprints"])  # fmt: skip
     parser.add_argument("--course-root", type=Path, default=COURSE_ROOT)
     parser.add_argument("--jobs", type=int, default=2, help="submissions graded in parallel (autograde)")
+    parser.add_argument(
+        "--mode",
+        choices=["full", "points"],
+        default="full",
+        help="autograde: full (default) or points (only the cells the graded functions need)",
+    )
     parser.add_argument("--gradebook", metavar="URL", default=None,
                         help="gradebook database URL, e.g. postgresql://USER@HOST/DB "
                              "(default: sqlite COURSE/gradebook.db)")  # fmt: skip
@@ -239,7 +245,9 @@ def main(argv=None) -> int:
         if args.jobs < 1:
             parser.error("--jobs must be at least 1")
         return exit_status(
-            lambda: grade_submissions(args.course_root, jobs=args.jobs, gradebook=args.gradebook)
+            lambda: grade_submissions(
+                args.course_root, jobs=args.jobs, gradebook=args.gradebook, mode=args.mode
+            )
         )
     elif args.command == "feedback":
         feedback(args.course_root, args.gradebook)

@@ -7,6 +7,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from .batch import GradingError, Options, exit_status, grade_course
+from .points import MODES
 from .sandbox import Limits
 
 
@@ -28,6 +29,12 @@ def parser() -> argparse.ArgumentParser:
         help="no namespaces/uid switch (limits and scratch copy only); for debugging",
     )
     p.add_argument("--progress", choices=["auto", "bar", "lines"], default="auto")
+    p.add_argument(
+        "--mode",
+        choices=MODES,
+        default="full",
+        help="full: run the whole notebook (default); points: only the cells the graded functions need",
+    )
     p.add_argument(
         "--gradebook",
         metavar="URL",
@@ -56,6 +63,7 @@ def options_from(args: argparse.Namespace) -> Options:
         students=args.students,
         tty=tty,
         gradebook=args.gradebook,
+        mode=args.mode,
     )
 
 
