@@ -200,3 +200,14 @@ def test_both_command_lines_pass_the_mode_through(monkeypatch, tmp_path):
     assert seen == {"jobs": 2, "gradebook": None, "mode": "points"}
     with pytest.raises(SystemExit):
         parser().parse_args(["--mode", "fast"])
+
+
+def test_an_unknown_mode_is_a_clear_error(tmp_path):
+    from autograder.grader.batch import GradingError
+
+    shutil.copytree(tools.COURSE_ROOT / "source", tmp_path / "source")
+    (tmp_path / "release" / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy(tools.STUDENT_RELEASE, tmp_path / "release" / ASSIGNMENT)
+    (tmp_path / "submitted").mkdir()
+    with pytest.raises(GradingError, match="unknown grading mode 'fast': use one of full, points"):
+        grade_course(tmp_path, Options(mode="fast", stream=io.StringIO()))
