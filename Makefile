@@ -78,7 +78,7 @@ explore: $(STAMP) ## Serve the live regularization explorer with Voila on 127.0.
 	$(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) --strip_sources=True \
 	  notebooks/Explore_regularization.ipynb
 
-bench-grading: $(STAMP) ## Grade 40 generated submissions with JOBS=1 and 2: wall time per submission, speed-up
+bench-grading: $(STAMP) ## Grade 40 generated submissions: JOBS=1 and 2, full and points mode, a 10,000 estimate
 	$(BIN)/python -m benchmarks.bench_grading
 
 release: $(STAMP) ## Generate the student notebook from the instructor source
