@@ -15,8 +15,8 @@ plan keeps, of the code cells the full mode would run:
 
 The other code cells are not run. The graded notebook (and so the feedback)
 shows, for each, a line saying it was not re-run, then the outputs the
-student saved (text and PNG only, bounded as in full mode). The verdicts,
-statuses and reasons are those of the full mode.
+student saved (text and PNG only, bounded as in full mode). The verdicts are
+those of the full mode (autograder/README.md says what else may differ).
 """
 
 from __future__ import annotations
