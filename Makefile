@@ -13,6 +13,10 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 OPEN_BROWSER := $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname))),True,False)
 PORT   ?= 8888
 COURSE := autograder
+# GRADEBOOK=postgresql://USER@HOST/DB grades into a database server; unset: $(COURSE)/gradebook.db.
+GRADEBOOK_ARG := $(if $(GRADEBOOK),--gradebook '$(GRADEBOOK)')
+# MODE=points runs only the cells the graded functions need (autograder/README.md); full is the default.
+MODE   ?= full
 PYTEST := $(BIN)/python -m pytest
 
 # Kernels get CurveZMQ keys (no "running over TCP without encryption" warning),
@@ -76,20 +80,20 @@ explore: $(STAMP) ## Serve the live regularization explorer with Voila on 127.0.
 	$(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) --strip_sources=True \
 	  notebooks/Explore_regularization.ipynb
 
-bench-grading: $(STAMP) ## Grade 40 generated submissions with JOBS=1 and 2: wall time per submission, speed-up
+bench-grading: $(STAMP) ## Grade 40 generated submissions: JOBS=1 and 2, full and points mode, a 10,000 estimate
 	$(BIN)/python -m benchmarks.bench_grading
 
 release: $(STAMP) ## Generate the student notebook from the instructor source (FORCE=1 replaces one holding work)
-	$(BIN)/python -m autograder.tools release $(if $(FORCE),--force)
+	$(BIN)/python -m autograder.tools release $(if $(FORCE),--force) $(GRADEBOOK_ARG)
 
-autograde: $(STAMP) ## Grade autograder/submitted/* in sandboxes, JOBS=N in parallel (see autograder/README.md)
-	$(BIN)/python -m autograder.tools autograde --jobs $(JOBS)
+autograde: $(STAMP) ## Grade autograder/submitted/* in sandboxes, JOBS=N in parallel, GRADEBOOK=URL (see autograder/README.md)
+	$(BIN)/python -m autograder.tools autograde --jobs $(JOBS) --mode $(MODE) $(GRADEBOOK_ARG)
 
 feedback: $(STAMP) ## Write HTML feedback for every graded student
-	$(BIN)/python -m autograder.tools feedback
+	$(BIN)/python -m autograder.tools feedback $(GRADEBOOK_ARG)
 
 grades: $(STAMP) ## Export grades.csv with a column per graded function
-	$(BIN)/python -m autograder.tools grades
+	$(BIN)/python -m autograder.tools grades $(GRADEBOOK_ARG)
 
 clean: ## Remove build leftovers (keeps .venv)
 	rm -rf build *.egg-info .pytest_cache .ruff_cache

@@ -21,6 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .grader.dburl import holds_assignment, resolve
 from .reference import ASSIGNMENT, COURSE_ROOT
 
 NOTEBOOK = "Regularization.ipynb"
@@ -29,12 +30,17 @@ STUDENT_RELEASE = REPO_ROOT / "notebooks" / NOTEBOOK
 STAGING = ".grading"
 
 
-def nbgrader(course_root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def nbgrader(
+    course_root: Path, *args: str, check: bool = True, gradebook: str | None = None
+) -> subprocess.CompletedProcess:
     """Run an nbgrader command in ``course_root`` with this interpreter's tools on PATH.
 
     nbgrader's database migrations call the ``alembic`` command, so the venv's
     bin directory must be on PATH even when nbgrader is started by full path.
+    ``gradebook`` (a database URL, see ``grader.dburl``) replaces the course's sqlite file.
     """
+    if gradebook:
+        args = (*args, f"--CourseDirectory.db_url={resolve(course_root, gradebook)}")
     env = dict(os.environ)
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
@@ -83,9 +89,13 @@ def _has_answer(source: str) -> bool:
 
 
 def release(
-    course_root: Path = COURSE_ROOT, publish: bool = True, force: bool = False, target: Path = STUDENT_RELEASE
+    course_root: Path = COURSE_ROOT,
+    publish: bool = True,
+    force: bool = False,
+    target: Path = STUDENT_RELEASE,
+    gradebook: str | None = None,
 ) -> Path:
-    """Generate the student version; with ``publish``, copy it to ``target`` (notebooks/).
+    """Generate the student version and record it in the gradebook; ``publish`` copies it to ``target``.
 
     A ``target`` holding a student's work is replaced only with ``force``.
     """
@@ -95,7 +105,7 @@ def release(
             "Save a copy under another name first, or run `make release FORCE=1` to replace it."
         )
     result = nbgrader(course_root, "generate_assignment", ASSIGNMENT, "--force", "--create",
-                      check=False)  # fmt: skip
+                      check=False, gradebook=gradebook)  # fmt: skip
     generated = course_root / "release" / ASSIGNMENT / NOTEBOOK
     if result.returncode != 0 or not generated.is_file():
         raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.stderr[-3000:]}")
@@ -161,24 +171,31 @@ def autograde_stock(course_root: Path = COURSE_ROOT) -> dict[str, str]:
     return notes
 
 
-def grade_submissions(course_root: Path = COURSE_ROOT, jobs: int = 2, **options) -> list:
+def grade_submissions(
+    course_root: Path = COURSE_ROOT, jobs: int = 2, gradebook: str | None = None, **options
+) -> list:
     """Grade every submission with the hardened grader (``autograder.grader``); one Result per student.
 
     Each submission runs in its own sandbox, ``jobs`` at a time; the verdicts
     are computed in this process and written to the gradebook and to
     ``autograded/``, so ``feedback`` and ``grades`` work as with stock
-    nbgrader. ``options`` go to ``autograder.grader.batch.Options`` (limits,
+    nbgrader. ``gradebook`` is a database URL (default: the course's sqlite
+    file). ``options`` go to ``autograder.grader.batch.Options`` (limits,
     isolate, students, stream, tty...). Raises ``GradingError`` for unusable input.
     """
-    from .grader.batch import Options, check_course, grade_course
+    from .grader.batch import GradingError, Options, check_course, grade_course
+    from .grader.dburl import GradebookURLError
 
     check_course(course_root)
-    if (
-        not (course_root / "release" / ASSIGNMENT / NOTEBOOK).is_file()
-        or not (course_root / "gradebook.db").is_file()
+    try:
+        url = resolve(course_root, gradebook)
+    except GradebookURLError as exc:
+        raise GradingError(str(exc)) from None
+    if not (course_root / "release" / ASSIGNMENT / NOTEBOOK).is_file() or not holds_assignment(
+        url, ASSIGNMENT
     ):
-        release(course_root, publish=False)
-    return grade_course(course_root, Options(jobs=jobs, **options))
+        release(course_root, publish=False, gradebook=gradebook)
+    return grade_course(course_root, Options(jobs=jobs, gradebook=gradebook, **options))
 
 
 def autograde(course_root: Path = COURSE_ROOT, jobs: int = 2, **options) -> dict[str, str]:
@@ -197,7 +214,7 @@ def autograde(course_root: Path = COURSE_ROOT, jobs: int = 2, **options) -> dict
 FEEDBACK_TEMPLATE = Path(__file__).with_name("templates") / "regularization_feedback"
 
 
-def feedback(course_root: Path = COURSE_ROOT) -> None:
+def feedback(course_root: Path = COURSE_ROOT, gradebook: str | None = None) -> None:
     """Write HTML feedback for every graded student, hidden tests redacted."""
     result = nbgrader(
         course_root, "generate_feedback", ASSIGNMENT, "--force",
@@ -206,14 +223,14 @@ def feedback(course_root: Path = COURSE_ROOT) -> None:
         "'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
         f"--HTMLExporter.template_name={FEEDBACK_TEMPLATE.name}",
         f"--HTMLExporter.extra_template_basedirs={FEEDBACK_TEMPLATE.parent}",
-        check=False,
+        check=False, gradebook=gradebook,
     )  # fmt: skip
     if result.returncode != 0:
         raise RuntimeError(f"nbgrader generate_feedback failed:\n{result.stderr[-3000:]}")
     print(f"feedback written under {course_root / 'feedback'}")
 
 
-def grade_rows(course_root: Path = COURSE_ROOT) -> list[dict]:
+def grade_rows(course_root: Path = COURSE_ROOT, gradebook: str | None = None) -> list[dict]:
     """One row per student: the score of each graded function, the total and the maximum."""
     from nbgrader.api import Gradebook
 
@@ -221,10 +238,10 @@ def grade_rows(course_root: Path = COURSE_ROOT) -> list[dict]:
     from .reference import GRADED_FUNCTIONS
 
     rows = []
-    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook:
-        for student in sorted(s.id for s in gradebook.students):
+    with Gradebook(resolve(course_root, gradebook)) as book:
+        for student in sorted(s.id for s in book.students):
             try:
-                submission = gradebook.find_submission_notebook(
+                submission = book.find_submission_notebook(
                     NOTEBOOK.removesuffix(".ipynb"), ASSIGNMENT, student
                 )
             except Exception:
@@ -240,9 +257,9 @@ def grade_rows(course_root: Path = COURSE_ROOT) -> list[dict]:
     return rows
 
 
-def grades(course_root: Path = COURSE_ROOT) -> Path:
+def grades(course_root: Path = COURSE_ROOT, gradebook: str | None = None) -> Path:
     """Write grades.csv: a column per graded function, the total and the maximum."""
-    rows = grade_rows(course_root)
+    rows = grade_rows(course_root, gradebook)
     out = course_root / "grades.csv"
     with out.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["student"])
@@ -259,10 +276,19 @@ def main(argv=None) -> int:
     parser.add_argument("--course-root", type=Path, default=COURSE_ROOT)
     parser.add_argument("--jobs", type=int, default=2, help="submissions graded in parallel (autograde)")
     parser.add_argument("--force", action="store_true", help="release: replace a notebook that holds work")
+    parser.add_argument(
+        "--mode",
+        choices=["full", "points"],
+        default="full",
+        help="autograde: full (default) or points (only the cells the graded functions need)",
+    )
+    parser.add_argument("--gradebook", metavar="URL", default=None,
+                        help="gradebook database URL, e.g. postgresql://USER@HOST/DB "
+                             "(default: sqlite COURSE/gradebook.db)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.command == "release":
         try:
-            release(args.course_root, force=args.force)
+            release(args.course_root, force=args.force, gradebook=args.gradebook)
         except ReleaseRefused as refused:
             print(refused, file=sys.stderr)
             return 1
@@ -271,11 +297,15 @@ def main(argv=None) -> int:
 
         if args.jobs < 1:
             parser.error("--jobs must be at least 1")
-        return exit_status(lambda: grade_submissions(args.course_root, jobs=args.jobs))
+        return exit_status(
+            lambda: grade_submissions(
+                args.course_root, jobs=args.jobs, gradebook=args.gradebook, mode=args.mode
+            )
+        )
     elif args.command == "feedback":
-        feedback(args.course_root)
+        feedback(args.course_root, args.gradebook)
     else:
-        grades(args.course_root)
+        grades(args.course_root, args.gradebook)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Grading benchmark: 40 generated submissions graded with JOBS=1 and JOBS=2.
+"""Grading benchmark: 40 generated submissions graded with JOBS=1 and JOBS=2, full and points-only mode.
 
 The submissions mix correct work (25, one of them renamed), catalogued
 mistakes (8), unanswered releases (3), crashes (2: ``os._exit`` and a
@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 
 GOAL_SECONDS = 4.0  # wall per correct submission at JOBS=2, amortised
+GOAL_POINTS_SECONDS = 0.25  # the same in points-only mode (MODE=points)
+ESTIMATE_FOR = 10_000  # submissions in the class-size estimate
 GOAL_SPEEDUP = 1.7
 RESULTS = Path(__file__).resolve().parent / "results" / "grading.json"
 
@@ -61,11 +63,11 @@ def build_submissions(root: Path) -> dict[str, float]:
     return expected
 
 
-def grade(root: Path, jobs: int) -> tuple[float, list]:
+def grade(root: Path, jobs: int, mode: str = "full", students: list[str] | None = None) -> tuple[float, list]:
     from autograder.grader.batch import Options, grade_course
 
     start = time.perf_counter()
-    results = grade_course(root, Options(jobs=jobs, stream=io.StringIO()))
+    results = grade_course(root, Options(jobs=jobs, mode=mode, students=students, stream=io.StringIO()))
     return time.perf_counter() - start, results
 
 
@@ -128,15 +130,35 @@ def main(argv=None) -> None:
         per_submission = walls[2] / count
         print(f"  speed-up JOBS=2 vs JOBS=1: {speedup:.2f}x (goal >= {GOAL_SPEEDUP}x)")
         print(f"  wall per submission at JOBS=2: {per_submission:.2f} s (goal <= {GOAL_SECONDS:.0f} s)")
+        points_all, results = grade(root, 2, "points")
+        check(results, expected)
+        correct_students = sorted(s for s in expected if s.startswith("correct_"))
+        points_correct, results = grade(root, 2, "points", correct_students)
+        check(results, {s: expected[s] for s in correct_students})
+        per_points = points_all / count
+        per_points_correct = points_correct / correct
+        full_correct, results = grade(root, 2, "full", correct_students)
+        check(results, {s: expected[s] for s in correct_students})
+        per_full_correct = full_correct / correct
+        print(f"  MODE=points JOBS=2: {points_all:6.1f} s wall, {per_points:5.2f} s per submission; "
+              f"{per_points_correct:.3f} s per correct submission (goal <= {GOAL_POINTS_SECONDS} s; "
+              f"full mode: {per_full_correct:.2f} s, "
+              f"{per_full_correct / per_points_correct:.1f}x)")  # fmt: skip
+        print(f"  estimate for {ESTIMATE_FOR:,} submissions of this mix at JOBS=2 on this machine: "
+              f"full {per_submission * ESTIMATE_FOR / 3600:.1f} h, "
+              f"points {per_points * ESTIMATE_FOR / 3600:.2f} h")  # fmt: skip
         record = {
             "submissions": count, "wall_jobs1": walls[1], "wall_jobs2": walls[2], "speedup": speedup,
-            "per_submission_jobs2": per_submission, "cpus": os.cpu_count(),
+            "per_submission_jobs2": per_submission, "points_wall_jobs2": points_all,
+            "points_per_submission_jobs2": per_points, "points_per_correct_jobs2": per_points_correct,
+            "full_per_correct_jobs2": per_full_correct, "cpus": os.cpu_count(),
             "python": platform.python_version(), "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }  # fmt: skip
         if args.stock:
             per_stock = stock(root, args.stock)
             record["stock_per_submission"] = per_stock
-            print(f"  stock nbgrader autograde: {per_stock:.1f} s per submission ({args.stock} graded)")
+            print(f"  stock nbgrader autograde: {per_stock:.1f} s per submission ({args.stock} graded); "
+                  f"{ESTIMATE_FOR:,} submissions: {per_stock * ESTIMATE_FOR / 3600:.1f} h")  # fmt: skip
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(record, indent=1) + "\n")
     finally:

@@ -7,6 +7,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from .batch import GradingError, Options, exit_status, grade_course
+from .points import MODES
 from .sandbox import Limits
 
 
@@ -31,6 +32,17 @@ def parser() -> argparse.ArgumentParser:
         "submissions where the machine allows no user namespaces; every summary line says so",
     )
     p.add_argument("--progress", choices=["auto", "bar", "lines"], default="auto")
+    p.add_argument(
+        "--mode",
+        choices=MODES,
+        default="full",
+        help="full: run the whole notebook (default); points: only the cells the graded functions need",
+    )
+    p.add_argument(
+        "--gradebook",
+        metavar="URL",
+        help="gradebook database, e.g. postgresql://USER@HOST/DB (default: sqlite COURSE/gradebook.db)",
+    )
     for spec in fields(Limits):
         p.add_argument(
             f"--{spec.name.replace('_', '-')}",
@@ -53,6 +65,8 @@ def options_from(args: argparse.Namespace) -> Options:
         resume=args.resume,
         students=args.students,
         tty=tty,
+        gradebook=args.gradebook,
+        mode=args.mode,
     )
 
 

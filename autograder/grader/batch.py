@@ -32,6 +32,7 @@ from .extract import NOTEBOOK, Submission, read_submission
 from .gradebook import GradebookError, GradebookWriter, StatusFile, course_lock, write_notebook
 from .judge import Calls, judge
 from .plan import Assignment, Plan, SourceError, assemble, normalized, placeholder_plan, plan
+from .points import MODES, called_functions, points_plan
 from .progress import Progress, summary_table
 from .sandbox import WORKDIR_PREFIX, Limits, Sandbox, Zygote, clean_stale_workdirs, isolation_problem
 from .text import clean, markdown, terminal
@@ -59,6 +60,8 @@ class Options:
     stream: object = None  # where progress and the summary go (default stdout)
     tty: bool | None = None  # live progress bar; None: when the stream is a terminal
     summary: bool = True
+    gradebook: str | None = None  # database URL; None: the course's sqlite file (see dburl)
+    mode: str = "full"  # "points": run only the cells the graded functions need (see points)
 
 
 @dataclass
@@ -124,6 +127,10 @@ class Batch:
         self.source_digest = hashlib.sha256(
             json.dumps([[c.grade_id, c.source] for c in self.assignment.cells]).encode("utf-8")
         ).hexdigest()[:16]
+        if options.mode not in MODES:
+            raise GradingError(f"unknown grading mode {options.mode!r}: use one of {', '.join(MODES)}")
+        if options.mode != "full":  # --resume regrades what another mode graded
+            self.source_digest += f"-{options.mode}"
         self.results: list[Result] = []
         self.interrupted = False
         self.sandbox_notes: set[str] = set()  # about the machine, not a student: said once
@@ -143,7 +150,9 @@ class Batch:
             mpl_cache = _matplotlib_cache()
             zygote = Zygote(workdir, mpl_cache)  # preloads while the gradebook opens
             try:
-                self.writer = GradebookWriter(self.root, ASSIGNMENT, NOTEBOOK.removesuffix(".ipynb"))
+                self.writer = GradebookWriter(
+                    self.root, ASSIGNMENT, NOTEBOOK.removesuffix(".ipynb"), self.options.gradebook
+                )
                 try:
                     submissions = discover(self.root, self.options.students)
                     if half:
@@ -263,6 +272,8 @@ class Batch:
             return False
         try:
             job.plan = plan(submission.cells, self.assignment)
+            if self.options.mode == "points":
+                job.plan = points_plan(job.plan, called_functions(self.calls.wire_form), submission.notebook)
             steps = [
                 dict(step, calls=self.calls.wire_form[step["id"]]) if step["kind"] == "check" else step
                 for step in job.plan.steps
@@ -335,7 +346,7 @@ class Batch:
             notes += job.plan.notes
             if sandbox.hello and isinstance(sandbox.hello.get("notes"), list):
                 self.sandbox_notes.update(sandbox.hello["notes"])
-            cells, faults = {}, []
+            cells, faults = dict(getattr(job.plan, "kept", {})), []  # points mode: cells not re-run
             code_cells = [c for c in job.plan.cells if c.cell_type == "code"]
             ordinal = {c.step: n for n, c in enumerate(code_cells, 1) if c.step is not None}
             for k, step in enumerate(job.plan.steps):

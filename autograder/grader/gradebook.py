@@ -98,15 +98,22 @@ def write_notebook(path: Path, notebook: dict) -> None:
 class GradebookWriter:
     """Single writer of nbgrader's gradebook for one assignment notebook."""
 
-    def __init__(self, course_root: Path, assignment: str, notebook: str):
+    def __init__(self, course_root: Path, assignment: str, notebook: str, url: str | None = None):
         from nbgrader.api import Gradebook, MissingEntry
 
+        from .dburl import GradebookURLError, redacted, resolve, sqlite_path
+
         self.assignment, self.notebook = assignment, notebook
-        db = Path(course_root) / "gradebook.db"
-        if not db.is_file() or db.stat().st_size == 0:
+        try:
+            url = resolve(course_root, url)
+        except GradebookURLError as exc:
+            raise GradebookError(str(exc)) from None
+        path = sqlite_path(url)
+        db = path if path is not None else redacted(url)
+        if path is not None and (not path.is_file() or path.stat().st_size == 0):
             raise GradebookError(f"there is no gradebook {db}: run `make release` first")
         try:
-            self.gradebook = Gradebook(f"sqlite:///{db}")
+            self.gradebook = Gradebook(url)
         except Exception as exc:
             raise GradebookError(f"cannot open the gradebook {db}: {exc}") from exc
         try:
@@ -184,15 +191,25 @@ class GradebookWriter:
             raise
 
 
-def auto_scores(course_root: Path) -> dict[str, list]:
+def auto_scores(course_root: Path, url: str | None = None) -> dict[str, list]:
     """Every automatic score in the gradebook, by student (None where nothing was recorded)."""
-    import sqlite3
+    import sqlalchemy
 
-    with sqlite3.connect(course_root / "gradebook.db") as db:
-        rows = db.execute(
-            "SELECT s.id, g.auto_score FROM grade g JOIN submitted_notebook n ON g.notebook_id = n.id "
-            "JOIN submitted_assignment a ON n.assignment_id = a.id JOIN student s ON a.student_id = s.id"
-        ).fetchall()
+    from .dburl import resolve
+
+    engine = sqlalchemy.create_engine(resolve(course_root, url))
+    try:
+        with engine.connect() as db:
+            rows = db.execute(
+                sqlalchemy.text(
+                    "SELECT s.id, g.auto_score FROM grade g "
+                    "JOIN submitted_notebook n ON g.notebook_id = n.id "
+                    "JOIN submitted_assignment a ON n.assignment_id = a.id "
+                    "JOIN student s ON a.student_id = s.id ORDER BY g.id"
+                )
+            ).fetchall()
+    finally:
+        engine.dispose()
     scores: dict[str, list] = {}
     for student, score in rows:
         scores.setdefault(student, []).append(score)
