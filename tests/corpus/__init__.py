@@ -478,20 +478,20 @@ def entries(ctx: Context) -> list[Entry]:
         # cheats: none may get credit for work it did not do
         Entry("monkeypatched_numpy", "cheat",
               lambda c: files(insert_after(answered(c, stubbed(c)), "imports", code_cell(_MONKEYPATCH))),
-              ZERO, "ok", "the cost differs from the expected value"),
+              ZERO, "ok", "The cost is 0 where formula (2) gives"),
         Entry("suppressed_exceptions", "cheat",
               lambda c: files(insert_after(answered(c, stubbed(c)), "imports", code_cell(_SUPPRESS))),
-              ZERO, "ok", "the cost differs from the expected value"),
+              ZERO, "ok", "The cost is 0 where formula (2) gives"),
         Entry("hardcoded_outputs", "cheat", hardcoded, ZERO, "ok", "hard-coded"),
         Entry("reads_hidden_tests_and_gradebook", "cheat", read_attack, ZERO, "ok",
-              "the cost differs from the expected value"),
+              "The cost is 0 where formula (2) gives"),
         Entry("rewrites_gradebook_source_and_others", "cheat", write_attack, FULL, "ok", "",
               shows="write attempts that did not raise: ['/tmp', '/dev/shm']"),  # its own tmpfs only
         Entry("prints_fake_passes", "cheat",
               lambda c: files(_appended(answered(c, stubbed(c)), _FAKE_PASS.format(names=sorted(CHECKS)))),
               ZERO, "faults", "the sandbox sent malformed data (result for a step that is not running)"),
         Entry("forged_test_metadata", "cheat", lambda c: files(_forged(answered(c, stubbed(c)))), ZERO, "ok",
-              "the cost differs from the expected value"),
+              "The cost is 0 where formula (2) gives"),
         # the grader's own data paths: each ends in a recorded grade for this student only
         Entry("forged_message_wrong_types", "cheat",
               lambda c: files(answered(c, {COST: wrapped(c, COST, _HARNESS + _FORGED_CHECK.replace(
