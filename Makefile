@@ -58,8 +58,12 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 
 # --dist loadfile keeps each test file on one worker, so a module's expensive fixture
 # (the graded course, the training runs) is built once per run.
+# Each run gets a fresh temporary folder, removed afterwards: pytest's own clean-up of old
+# runs recurses, and the grader's corpus builds a folder 1200 levels deep.
 test: lint ## The whole suite: ruff, pytest (packages, notebooks via nbval, nbgrader, browser)
-	$(PYTEST) -n $(JOBS) --dist loadfile tests
+	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/regkit-tests.XXXXXX"); \
+	  $(PYTEST) -n $(JOBS) --dist loadfile --basetemp="$$tmp" tests; status=$$?; \
+	  rm -rf "$$tmp"; exit $$status
 
 check: test ## Alias of test
 
