@@ -25,6 +25,8 @@ Why each step:
   the interpreter, the venv and the kit (read-only), a handful of device
   nodes, a fresh ``/proc`` and a private, size-limited ``/tmp``. Everything
   else on the machine, files and folders alike, is absent (deny by default).
+  The kit modules that could do the graded work (``sandbox.HIDDEN_MODULES``)
+  show ``HIDDEN_STUB`` instead, their bytecode caches an empty folder.
   The old root is detached, so no path leads back to it.
 - **PID namespace**: the sandbox sees only its own processes; when S1 dies the
   kernel kills them all, so nothing outlives the sandbox.
