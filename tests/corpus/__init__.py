@@ -456,29 +456,38 @@ def _l2_judge():
     return module
 """
 
-#: The two L2 functions from the explorer's engine, its grading guard switched off first: the
-#: penalty is the objective minus the cross-entropy, the penalty's dW the weight change of one step
-#: at learning rate 1 with lambd, minus the same step without.
+#: The two L2 functions from the explorer's engine, its grading guard switched off while they run
+#: (and back on after, so that the notebook's training cells stay short): the penalty is the
+#: objective minus the cross-entropy, the penalty's dW the weight change of one step at learning
+#: rate 1 with lambd, minus the same step without.
 _L2_BY_THE_ENGINE = """
-def _engine():
-    import os
+import contextlib as _contextlib
+import os as _os
 
-    os.environ.pop("NBGRADER_EXECUTION", None)
-    from reg_utils import engine
 
-    return engine
+@_contextlib.contextmanager
+def _unguarded_engine():
+    grading = _os.environ.pop("NBGRADER_EXECUTION", None)
+    try:
+        from reg_utils import engine
+
+        yield engine
+    finally:
+        if grading is not None:
+            _os.environ["NBGRADER_EXECUTION"] = grading
 
 
 def compute_cost_with_regularization(A3, Y, parameters, lambd):
-    engine, X = _engine(), np.zeros((parameters["W1"].shape[1], Y.shape[1]))
-    objective = [engine.train(X, Y, parameters, 1.0, 1, lambd=l, record_every=1)[1][0] for l in (lambd, 0.0)]
+    X = np.zeros((parameters["W1"].shape[1], Y.shape[1]))
+    with _unguarded_engine() as engine:
+        objective = [engine.train(X, Y, parameters, 1.0, 1, lambd=l, record_every=1)[1][0] for l in (lambd, 0.0)]
     return compute_cost(A3, Y) + objective[0] - objective[1]
 
 
 def backward_propagation_with_regularization(X, Y, cache, lambd):
-    engine = _engine()
     parameters = dict(zip(("W1", "b1", "W2", "b2", "W3", "b3"), (cache[i] for i in (2, 3, 6, 7, 10, 11))))
-    with_l2, without = (engine.train(X, Y, parameters, 1.0, 1, lambd=l)[0] for l in (lambd, 0.0))
+    with _unguarded_engine() as engine:
+        with_l2, without = (engine.train(X, Y, parameters, 1.0, 1, lambd=l)[0] for l in (lambd, 0.0))
     grads = backward_propagation(X, Y, cache)
     for l in (1, 2, 3):
         grads[f"dW{l}"] = grads[f"dW{l}"] + without[f"W{l}"] - with_l2[f"W{l}"]
@@ -577,20 +586,20 @@ def entries(ctx: Context) -> list[Entry]:
         # cheats: none may get credit for work it did not do
         Entry("monkeypatched_numpy", "cheat",
               lambda c: files(insert_after(answered(c, stubbed(c)), "imports", code_cell(_MONKEYPATCH))),
-              ZERO, "ok", "the cost differs from the expected value"),
+              ZERO, "ok", "The cost is 0 where formula (2) gives"),
         Entry("suppressed_exceptions", "cheat",
               lambda c: files(insert_after(answered(c, stubbed(c)), "imports", code_cell(_SUPPRESS))),
-              ZERO, "ok", "the cost differs from the expected value"),
+              ZERO, "ok", "The cost is 0 where formula (2) gives"),
         Entry("hardcoded_outputs", "cheat", hardcoded, ZERO, "ok", "hard-coded"),
         Entry("reads_hidden_tests_and_gradebook", "cheat", read_attack, ZERO, "ok",
-              "the cost differs from the expected value"),
+              "The cost is 0 where formula (2) gives"),
         Entry("rewrites_gradebook_source_and_others", "cheat", write_attack, FULL, "ok", "",
               shows="write attempts that did not raise: ['/tmp', '/dev/shm']"),  # its own tmpfs only
         Entry("prints_fake_passes", "cheat",
               lambda c: files(_appended(answered(c, stubbed(c)), _FAKE_PASS.format(names=sorted(CHECKS)))),
               ZERO, "faults", "the sandbox sent malformed data (result for a step that is not running)"),
         Entry("forged_test_metadata", "cheat", lambda c: files(_forged(answered(c, stubbed(c)))), ZERO, "ok",
-              "the cost differs from the expected value"),
+              "The cost is 0 where formula (2) gives"),
         # the grader's own data paths: each ends in a recorded grade for this student only
         Entry("forged_message_wrong_types", "cheat",
               lambda c: files(answered(c, {COST: wrapped(c, COST, _HARNESS + _FORGED_CHECK.replace(
