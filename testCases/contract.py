@@ -4,19 +4,28 @@ Everything else derives from these declarations: the visible checks, the
 hidden tests' verdicts, the explorer's student mode, the reference list of
 graded names. Adding a graded function means adding one ``Graded`` here (and
 its notebook cells and hidden tests).
+
+Judges are named, not imported: this module is part of ``import testCases``,
+which a grading sandbox must offer, while the judge modules are hidden there
+(they compute the right answers; see ``autograder/grader/sandbox.py``).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import fixtures
-from .dropout_judge import judge_dropout_backward, judge_dropout_forward
-from .findings import Finding
-from .l2_judge import GRAD_KEYS, judge_cost, judge_l2_backward
+
+if TYPE_CHECKING:
+    from .findings import Finding
+
+#: The keys of a gradients dict, in the order ``backward_propagation`` builds them.
+GRAD_KEYS = ("dZ3", "dW3", "db3", "dA2", "dZ2", "dW2", "db2", "dA1", "dZ1", "dW1", "db1")
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,7 @@ class Graded:
     parameters: tuple[str, ...]  # the signature, in order
     fixture: Callable[[], tuple]  # positional inputs of the assignment's visible test
     fixture_kwargs: dict  # the hyperparameter the visible test passes by name
-    judge: Callable[[dict, object], Finding]  # (named inputs, output) -> Finding
+    judge_path: str  # "module:function" in testCases, (named inputs, output) -> Finding
     returns: str  # what a right answer is, in words
     grad_keys: tuple[str, ...] = ()
     defaults: dict = field(default_factory=dict)
@@ -40,6 +49,11 @@ class Graded:
         named.update(zip(self.parameters, args, strict=False))
         named.update(kwargs)
         return named
+
+    def judge(self, inputs: dict, output) -> Finding:
+        """The verdict on ``output`` given the call's named inputs (imports the judge on first use)."""
+        module, function = self.judge_path.split(":")
+        return getattr(importlib.import_module(f"{__package__}.{module}"), function)(inputs, output)
 
     def fixture_call(self) -> tuple[tuple, dict]:
         return tuple(self.fixture()), dict(self.fixture_kwargs)
@@ -54,17 +68,17 @@ GRADED: dict[str, Graded] = {
     g.name: g
     for g in (
         Graded(COST, ("A3", "Y", "parameters", "lambd"),
-               fixtures.compute_cost_with_regularization_test_case, {"lambd": 0.1}, judge_cost,
+               fixtures.compute_cost_with_regularization_test_case, {"lambd": 0.1}, "l2_judge:judge_cost",
                "its cost with L2 regularization", recheck_kwargs={"lambd": 0.37}),
         Graded(L2_BACKWARD, ("X", "Y", "cache", "lambd"),
                fixtures.backward_propagation_with_regularization_test_case, {"lambd": 0.7},
-               judge_l2_backward, "its gradients dict", GRAD_KEYS, recheck_kwargs={"lambd": 0.37}),
+               "l2_judge:judge_l2_backward", "its gradients dict", GRAD_KEYS, recheck_kwargs={"lambd": 0.37}),
         Graded(DROP_FORWARD, ("X", "parameters", "keep_prob"),
                fixtures.forward_propagation_with_dropout_test_case, {"keep_prob": 0.7},
-               judge_dropout_forward, "its pair (A3, cache)", defaults={"keep_prob": 0.5}),
+               "dropout_judge:judge_dropout_forward", "its pair (A3, cache)", defaults={"keep_prob": 0.5}),
         Graded(DROP_BACKWARD, ("X", "Y", "cache", "keep_prob"),
                fixtures.backward_propagation_with_dropout_test_case, {"keep_prob": 0.8},
-               judge_dropout_backward, "its gradients dict", GRAD_KEYS, random_free=True),
+               "dropout_judge:judge_dropout_backward", "its gradients dict", GRAD_KEYS, random_free=True),
     )
 }  # fmt: skip
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from reg_utils.cost import compute_cost
 
+from .contract import GRAD_KEYS
 from .findings import RIGHT, Finding, Wrong, array, close, number, returned, shape_of, wrong
 
 LAYERS = (1, 2, 3)
@@ -154,9 +155,6 @@ def judge_cost(inputs: dict, output) -> Finding:
 
 
 # ------------------------------------------------------- the L2 backward pass
-
-#: The gradients the backward passes return, in the order they are computed.
-GRAD_KEYS = ("dZ3", "dW3", "db3", "dA2", "dZ2", "dW2", "db2", "dA1", "dZ1", "dW1", "db1")
 
 
 def grads_of(output, keys=GRAD_KEYS) -> dict:

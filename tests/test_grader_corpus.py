@@ -204,7 +204,12 @@ def check_nothing_leaked(graded) -> None:
     assert all(path.is_file() for path in graded["targets"])  # deletions failed too
     assert graded["connections"] == []
     notebooks = graded["root"] / "autograded"
-    for name in ("reads_hidden_tests_and_gradebook", "network_exfiltration", "reads_top_level_files"):
+    for name in (
+        "reads_hidden_tests_and_gradebook",
+        "network_exfiltration",
+        "reads_top_level_files",
+        *corpus.ORACLE_ATTACKS,
+    ):
         notebook = json.loads((notebooks / name / "regularization" / "Regularization.ipynb").read_text())
         printed = json.dumps([cell.get("outputs", []) for cell in notebook["cells"]])
         assert "LEAK" not in printed  # what the attacks printed: nothing found, nothing reached

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grader.confine import SANDBOX_UID, SYSTEM_ENTRIES
+from autograder.grader.confine import HIDDEN_STUB, SANDBOX_UID, SYSTEM_ENTRIES
 from autograder.grader.extract import parse_notebook
 from autograder.grader.judge import Calls, judge
 from autograder.grader.plan import Assignment, plan
-from autograder.grader.sandbox import REPO_ROOT, Cgroup, Limits, Sandbox, kit_paths
+from autograder.grader.sandbox import HIDDEN_MODULES, REPO_ROOT, Cgroup, Limits, Sandbox, kit_paths
 from autograder.reference import SOURCE_NOTEBOOK
 from autograder.tools import COURSE_ROOT, STUDENT_RELEASE
 from tests import corpus
@@ -67,6 +67,14 @@ facts["read_shadow"] = attempt(lambda: open("/etc/shadow").read())
 facts["write_venv"] = attempt(lambda: open(os.path.join(sys.prefix, "pwned"), "w"))
 facts["write_etc"] = attempt(lambda: open("/etc/pwned", "w"))
 facts["import_checks"] = attempt(lambda: __import__("autograder.hidden_checks"))
+def hidden(name):  # a kit module hidden from student code: what importing and reading it give
+    package, _, module = name.rpartition(".")
+    folder = os.path.dirname(__import__(package).__file__)
+    with open(os.path.join(folder, module + ".py"), encoding="utf-8") as handle:
+        text = handle.read()
+    return {"loaded": name in sys.modules, "import": attempt(lambda: getattr(__import__(name, fromlist=["x"]), "x")),
+            "text": text[:300], "cache": sorted(os.listdir(os.path.join(folder, "__pycache__")))[:5]}
+facts["hidden"] = {name: hidden(name) for name in HIDDEN}
 facts["setuid_root"] = attempt(lambda: os.setuid(0))
 facts["write_root"] = attempt(lambda: open("/pwned", "w"))
 facts["write_cwd"] = attempt(lambda: open("scratch.txt", "w").write("mine"))
@@ -131,6 +139,7 @@ def isolated(ctx, listener, tmp_path_factory):
     probe = probe.replace("SYSTEM", repr(sorted(SYSTEM_ENTRIES)))
     probe = probe.replace("TOP_FILES", repr(HOST_TOP_FILES))
     probe = probe.replace("PORT", str(listener.getsockname()[1]))
+    probe = probe.replace("HIDDEN", repr(HIDDEN_MODULES))
     notebook = corpus.insert_after(corpus.answered(ctx), "imports", corpus.code_cell(probe))
     limits = Limits(memory_mb=1536, nproc=6)
     return run_sandbox(notebook, limits, True, tmp_path_factory.mktemp("isolated"))
@@ -186,6 +195,12 @@ def test_what_student_code_sees_inside_the_sandbox(isolated, listener):
     assert set(facts["repo"]) <= {".venv", "reg_utils", "testCases", "datasets"}  # only what Python needs
     assert facts["import_checks"] == "ModuleNotFoundError"
     assert not {"autograder.hidden_checks", "autograder.reference"} & set(facts["modules"])
+    # the kit's oracles (judge, engine) are stubs there, their bytecode caches empty, none preloaded
+    assert sorted(facts["hidden"]) == sorted(HIDDEN_MODULES)
+    for name, seen in facts["hidden"].items():
+        assert seen == {"loaded": False, "import": "ImportError", "text": HIDDEN_STUB[:300], "cache": []}, (
+            name
+        )
     # no network, not even loopback: nothing reached the listener
     assert facts["connect"] in ("OSError", "ConnectionRefusedError")
     with pytest.raises(BlockingIOError):

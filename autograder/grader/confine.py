@@ -25,6 +25,8 @@ Why each step:
   the interpreter, the venv and the kit (read-only), a handful of device
   nodes, a fresh ``/proc`` and a private, size-limited ``/tmp``. Everything
   else on the machine, files and folders alike, is absent (deny by default).
+  The kit modules that could do the graded work (``sandbox.HIDDEN_MODULES``)
+  show ``HIDDEN_STUB`` instead, their bytecode caches an empty folder.
   The old root is detached, so no path leads back to it.
 - **PID namespace**: the sandbox sees only its own processes; when S1 dies the
   kernel kills them all, so nothing outlives the sandbox.
@@ -89,6 +91,13 @@ SANDBOX_UID = 1000
 SYSTEM_ENTRIES = ("usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 #: Device nodes bound into the sandbox's /dev.
 DEVICES = ("null", "zero", "full", "random", "urandom")
+#: What student code finds in place of a hidden kit module (the list: ``sandbox.HIDDEN_MODULES``).
+HIDDEN_STUB = '''"""Hidden while a notebook is graded: this module would do the graded work for it."""
+
+
+def __getattr__(name):
+    raise ImportError(f"{__name__} is not available while a notebook is graded")
+'''
 _OCTAL = re.compile(r"\\([0-7]{3})")
 #: Where the new root is assembled before pivot_root (in the private mount namespace).
 STAGING = "/tmp"
@@ -187,14 +196,15 @@ def _outermost(paths) -> list[str]:
     return chosen
 
 
-def open_sources(keep: list[str]) -> dict:
+def open_sources(keep: list[str], hide: list[str] = ()) -> dict:
     """C, before giving up the outer uid's file access: handles on everything the new root shows.
 
-    Returns {"links": {name: target}, "dirs": {path: fd}, "devices": {name: fd}}. O_PATH
-    handles opened in the new mount namespace can be bound later, whatever the
-    permissions of the folders above them.
+    Returns {"links": {name: target}, "dirs": {path: fd}, "devices": {name: fd}, "hide": [path]}.
+    O_PATH handles opened in the new mount namespace can be bound later, whatever the
+    permissions of the folders above them. ``hide``: files and folders inside ``keep`` that
+    the new root shows as ``HIDDEN_STUB`` and as empty folders (``sandbox.HIDDEN_MODULES``).
     """
-    sources: dict = {"links": {}, "dirs": {}, "devices": {}}
+    sources: dict = {"links": {}, "dirs": {}, "devices": {}, "hide": list(hide)}
     for name in SYSTEM_ENTRIES:
         path = "/" + name
         if os.path.islink(path):
@@ -246,6 +256,25 @@ def _bind(fd: int, target: str, directory: bool) -> None:
     os.close(fd)
 
 
+def _hide(root: str, paths: list[str]) -> None:
+    """Cover each hidden file with ``HIDDEN_STUB`` and each hidden folder with an empty one, read-only."""
+    stub, empty = f"{root}/.hidden-stub.py", f"{root}/.hidden-empty"
+    with open(stub, "w", encoding="utf-8") as handle:
+        handle.write(HIDDEN_STUB)
+    os.mkdir(empty)
+    for path in paths:
+        target = root + path
+        if os.path.isdir(target):
+            mount(empty, target, None, MS_BIND)
+        elif os.path.isfile(target):
+            mount(stub, target, None, MS_BIND)
+        else:
+            continue  # absent (or not shown at all): nothing to cover
+        _read_only(target)
+    os.unlink(stub)  # the binds keep their sources; / lists neither
+    os.rmdir(empty)
+
+
 def build_root(sources: dict, tmp_mb: int) -> None:
     """S1: assemble the sandbox's / on a tmpfs and pivot into it (see the module docstring)."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -258,6 +287,7 @@ def build_root(sources: dict, tmp_mb: int) -> None:
     for path, fd in sorted(sources["dirs"].items()):
         _bind(fd, root + path, directory=True)
         _read_only(root + path)
+    _hide(root, sources["hide"])
     os.makedirs(f"{root}/dev")
     mount("tmpfs", f"{root}/dev", "tmpfs", MS_NOSUID, "size=64k,mode=755")
     for name, fd in sources["devices"].items():

@@ -602,7 +602,7 @@ def main(job_path: str, socket_fd: int | None = None, parent_pid: int | None = N
         if _read(go_r, 1) != b"m":
             raise OSError(0, "the grader could not map the sandbox's uid")
         _close(go_r)
-        sources = confine.open_sources(job["keep"])
+        sources = confine.open_sources(job["keep"], job["hide"])
         confine.become_namespace_root()
         confine.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except OSError as exc:

@@ -97,6 +97,34 @@ def isolation_problem() -> str | None:
     return f"student code cannot be confined on this machine ({problem}).\n{ENABLE_ISOLATION}"
 
 
+#: Kit modules student code must not reach while it is graded, though their packages stay importable.
+#: The judge computes the right cost, gradients and forward values (its hints print them) and the
+#: explorer's engine gives the L2 penalty and dW after one training step: either would score a
+#: function that does no work. The grader runs the hidden checks and no test cell runs in the
+#: sandbox, so nothing there needs them. The sandbox shows ``confine.HIDDEN_STUB`` in their place,
+#: and an empty folder over the bytecode caches beside them (compiled copies of the same code).
+HIDDEN_MODULES = (
+    "testCases.judge",
+    "testCases.l2_judge",
+    "testCases.dropout_judge",
+    "testCases.findings",
+    "reg_utils.engine",
+)
+
+
+def hidden_paths() -> list[str]:
+    """The source files of ``HIDDEN_MODULES`` and the ``__pycache__`` folders beside them."""
+    paths = set()
+    for name in HIDDEN_MODULES:
+        package, _, module = name.rpartition(".")
+        for folder in importlib.util.find_spec(package).submodule_search_locations:
+            cache = os.path.join(folder, "__pycache__")
+            with contextlib.suppress(OSError):  # made now, or a cache written later would be visible
+                os.makedirs(cache, exist_ok=True)
+            paths.update((os.path.join(folder, f"{module}.py"), cache))
+    return sorted(paths)
+
+
 def kit_paths() -> list[str]:
     """Folders the sandboxed Python must read: interpreter, venv and the kit's packages."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
@@ -347,6 +375,7 @@ class Sandbox:
             "uid": 200_000 + secrets.randbelow(100_000),
             "scratch": str(self.scratch),
             "keep": kit_paths(),
+            "hide": hidden_paths(),
             "limits": asdict(self.limits),
             "preload": list(PRELOAD),
             "steps": self.steps,

@@ -407,6 +407,114 @@ for _host in ("127.0.0.1", "localhost", "::1"):
 """
 
 
+# ------------------------------------------------------------ oracles in the kit
+
+#: The two L2 functions written with the judge of the visible checks instead of formula (2): the
+#: judge's own right factor and sum of squares for the cost; for dW, the penalty factor among the
+#: judge's catalogue that the judge itself accepts. ``_l2_judge`` says how the judge is reached.
+_L2_BY_THE_JUDGE = """
+def compute_cost_with_regularization(A3, Y, parameters, lambd):
+    judge = _l2_judge()
+    factor = judge._factors(lambd, Y.shape[1], Y.shape[0])[0][0]
+    return compute_cost(A3, Y) + factor * judge._sums(parameters)[0]
+
+
+def backward_propagation_with_regularization(X, Y, cache, lambd):
+    judge = _l2_judge()
+    plain = backward_propagation(X, Y, cache)
+    weights = {1: cache[2], 2: cache[6], 3: cache[10]}
+    for factor, _ in judge._factors(lambd, X.shape[1], Y.shape[0]):
+        grads = dict(plain, **{f"dW{l}": plain[f"dW{l}"] + factor * W for l, W in weights.items()})
+        if judge.judge_l2_backward({"X": X, "Y": Y, "cache": cache, "lambd": lambd}, grads).ok:
+            return grads
+    return plain
+"""
+
+_IMPORTS_THE_JUDGE = """
+def _l2_judge():
+    import testCases.l2_judge
+
+    return testCases.l2_judge
+"""
+
+#: Loads the judge from its file (and says so if the file or its bytecode held the judge).
+_READS_THE_JUDGE = """
+def _l2_judge():
+    import glob, os, types, testCases
+
+    folder = os.path.dirname(testCases.__file__)
+    for path in glob.glob(os.path.join(folder, "__pycache__", "l2_judge.*")):
+        print("LEAK: found the judge's bytecode", os.path.basename(path))
+    path = os.path.join(folder, "l2_judge.py")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    if "def judge_cost" in text:
+        print("LEAK: read the judge's source")
+    module = types.ModuleType("testCases.l2_judge_copy")
+    module.__package__ = "testCases"
+    exec(compile(text, path, "exec"), module.__dict__)
+    return module
+"""
+
+#: The two L2 functions from the explorer's engine, its grading guard switched off while they run
+#: (and back on after, so that the notebook's training cells stay short): the penalty is the
+#: objective minus the cross-entropy, the penalty's dW the weight change of one step at learning
+#: rate 1 with lambd, minus the same step without.
+_L2_BY_THE_ENGINE = """
+import contextlib as _contextlib
+import os as _os
+
+
+@_contextlib.contextmanager
+def _unguarded_engine():
+    grading = _os.environ.pop("NBGRADER_EXECUTION", None)
+    try:
+        from reg_utils import engine
+
+        yield engine
+    finally:
+        if grading is not None:
+            _os.environ["NBGRADER_EXECUTION"] = grading
+
+
+def compute_cost_with_regularization(A3, Y, parameters, lambd):
+    X = np.zeros((parameters["W1"].shape[1], Y.shape[1]))
+    with _unguarded_engine() as engine:
+        objective = [engine.train(X, Y, parameters, 1.0, 1, lambd=l, record_every=1)[1][0] for l in (lambd, 0.0)]
+    return compute_cost(A3, Y) + objective[0] - objective[1]
+
+
+def backward_propagation_with_regularization(X, Y, cache, lambd):
+    parameters = dict(zip(("W1", "b1", "W2", "b2", "W3", "b3"), (cache[i] for i in (2, 3, 6, 7, 10, 11))))
+    with _unguarded_engine() as engine:
+        with_l2, without = (engine.train(X, Y, parameters, 1.0, 1, lambd=l)[0] for l in (lambd, 0.0))
+    grads = backward_propagation(X, Y, cache)
+    for l in (1, 2, 3):
+        grads[f"dW{l}"] = grads[f"dW{l}"] + without[f"W{l}"] - with_l2[f"W{l}"]
+    return grads
+"""
+
+#: The attacks on the kit's oracles, by name: the code that replaces both L2 cells.
+ORACLE_ATTACKS = {
+    "calls_the_judge": _IMPORTS_THE_JUDGE + _L2_BY_THE_JUDGE,
+    "reads_the_judge_source": _READS_THE_JUDGE + _L2_BY_THE_JUDGE,
+    "unguards_the_engine": _L2_BY_THE_ENGINE,
+}
+
+
+#: What the graded notebook says where an attack reached for a hidden module.
+ORACLE_REASON = "not available while a notebook is graded"
+
+
+def oracle_attack(name: str) -> Callable[[Context], dict[str, bytes]]:
+    """A submission whose L2 functions come from a kit oracle; the rest is the reference."""
+
+    def build(ctx: Context) -> dict[str, bytes]:
+        return files(answered(ctx, {COST: ORACLE_ATTACKS[name], L2_BACKWARD: "pass\n"}))
+
+    return build
+
+
 # ------------------------------------------------------------------ catalogue
 
 
@@ -531,6 +639,8 @@ def entries(ctx: Context) -> list[Entry]:
         Entry("reads_top_level_files", "cheat",
               lambda c: files(insert_after(answered(c), "imports", code_cell(_top_level_files(c)))),
               FULL, "ok", ""),
+        *(Entry(name, "cheat", oracle_attack(name), but(cost=0, l2_back=0), "ok", ORACLE_REASON)
+          for name in ORACLE_ATTACKS),
     ]  # fmt: skip
     if ctx.port:
         e.append(
