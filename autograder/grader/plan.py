@@ -156,13 +156,17 @@ class Plan:
     notes: list[str]
 
 
-def _match(cell: Cell, assignment: Assignment, by_text: dict) -> SourceCell | None:
+def _match(cell: Cell, assignment: Assignment, by_text: dict, seen: set[str]) -> SourceCell | None:
     gid = cell.nbgrader.get("grade_id")
     if isinstance(gid, str):
         known = assignment.by_id.get(gid)
         if known is not None and known.cell_type == cell.cell_type:
             return known
-    return by_text.get((cell.cell_type, normalized(cell.source)))
+    # Cells with the same text (a chart drawn twice) match the source's in order.
+    candidates = by_text.get((cell.cell_type, normalized(cell.source)), [])
+    return next(
+        (known for known in candidates if known.grade_id not in seen), candidates[-1] if candidates else None
+    )
 
 
 def plan(cells: list[Cell], assignment: Assignment) -> Plan:
@@ -170,9 +174,9 @@ def plan(cells: list[Cell], assignment: Assignment) -> Plan:
     by_text = {}
     for known in assignment.cells:
         if known.role == "test":
-            by_text[(known.cell_type, normalized(visible_part(known.source)))] = known
+            by_text.setdefault((known.cell_type, normalized(visible_part(known.source))), []).append(known)
         elif known.role == "locked":
-            by_text[(known.cell_type, normalized(known.source))] = known
+            by_text.setdefault((known.cell_type, normalized(known.source)), []).append(known)
     notes: list[str] = []
     if cells and not any(cell.nbgrader for cell in cells):
         notes.append(
@@ -182,7 +186,7 @@ def plan(cells: list[Cell], assignment: Assignment) -> Plan:
     seen: set[str] = set()
     restored, duplicates = [], []
     for cell in cells:
-        known = _match(cell, assignment, by_text)
+        known = _match(cell, assignment, by_text, seen)
         if known is not None and known.grade_id in seen:
             if known.role == "test":
                 duplicates.append(known.grade_id)
