@@ -95,8 +95,8 @@ def drawing_figures() -> None:
         app.wait(120)
         frame = app.shown
         with explorer._MPL_LOCK:
-            boundary = _time(lambda: app._boundary.paint(frame.parameters, frame.data, True), 15)
-            curves = _time(lambda: app._curves.paint(frame, app._initial_norms), 15)
+            boundary = _time(lambda: app.live.boundary.paint(frame.parameters, frame.data, True), 15)
+            curves = _time(lambda: app.live.curves.paint(frame, app.live.initial_norms), 15)
         print(f"drawing, median of 15: boundary picture {_median_ms(boundary)}, "
               f"curves and norms {_median_ms(curves)}")  # fmt: skip
     finally:
