@@ -612,6 +612,43 @@ def test_correct_student_functions_pass_and_train(make_app, football):
     assert frame.done
 
 
+def first_published(app, **values):
+    """(backend, iteration) of each snapshot published by the run that ``values`` start."""
+    published = []
+    original = app.live.publish
+
+    def spy(frame):
+        published.append((frame.backend, frame.iteration))
+        original(frame)
+
+    app.live.publish = spy
+    app.set(**values)
+    settle(app)
+    return published
+
+
+def test_student_runs_draw_their_first_picture_after_a_few_iterations(make_app):
+    """The learner's NumPy functions are ~100x slower than the engine: their first chunk is short.
+
+    Counted in iterations, not milliseconds, so the verdict does not depend on this
+    machine's speed (``make bench`` times the first picture).
+    """
+    student = make_app(reference_functions(), start=False, num_iterations=2000, regularizer="dropout")
+    published = first_published(student, keep_prob=0.8)
+    assert published[0] == ("student", 20)
+    assert published[-1] == ("student", 2000)
+    engine_app = make_app(start=False, num_iterations=2000, regularizer="dropout")
+    assert first_published(engine_app, keep_prob=0.8)[0] == ("engine", 300)
+
+
+def test_the_note_on_student_dropout_says_why_its_costs_can_climb(make_app):
+    app = make_app(reference_functions(), start=False)
+    note = html.unescape(app.notes.value)
+    assert "np.random.seed(1) on every call" in note
+    assert "same units at every iteration" in note
+    assert "costs can therefore climb while the cost it minimises falls" in note
+
+
 def test_student_function_failing_mid_training_hands_over_to_the_engine(make_app):
     functions = dict(reference_functions())
     honest = functions["backward_propagation_with_regularization"]
