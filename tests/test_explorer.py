@@ -346,7 +346,7 @@ def test_a_new_value_cancels_the_stale_run(make_app):
     app = make_app(start=False)
     published = []
     first_published, all_set = threading.Event(), threading.Event()
-    original = app._publish
+    original = app.live.publish
 
     def spy(frame):
         published.append((frame.generation, frame.settings.lambd, frame.done))
@@ -355,7 +355,7 @@ def test_a_new_value_cancels_the_stale_run(make_app):
             first_published.set()
             assert all_set.wait(WAIT)  # hold the training thread: this run must go stale mid-way
 
-    app._publish = spy
+    app.live.publish = spy
     app.set(lambd=0.0)
     assert first_published.wait(WAIT)
     for lambd in (0.01, 0.1, 1.0, 0.3):
@@ -390,13 +390,13 @@ def test_slow_motion_draws_every_300_iterations(make_app):
     """
     app = make_app(start=False, num_iterations=2000)
     drawn = []
-    original = app._paint
+    original = app.live.paint
 
     def spy(frame, view):
         original(frame, view)
         drawn.append((frame.generation, frame.iteration))
 
-    app._paint = spy
+    app.live.paint = spy
     app.set(slow=True)
     app.set(lambd=0.3)
     final = settle(app)
@@ -408,18 +408,18 @@ def test_slow_motion_draws_every_300_iterations(make_app):
 def test_errors_raised_while_drawing_are_shown_in_the_app(make_app):
     app = make_app(num_iterations=1000)
     settle(app)
-    original = app._boundary.paint
+    original = app.live.boundary.paint
 
     def broken(*args, **kwargs):
         raise ValueError("the painter fell over")
 
-    app._boundary.paint = broken
+    app.live.boundary.paint = broken
     app.set(lambd=0.3)
     assert app.wait(WAIT)
     assert app.failed()
     assert "the painter fell over" in app.error_box.value
     assert "ValueError" in app.error_box.value
-    app._boundary.paint = original
+    app.live.boundary.paint = original
     app.set(lambd=0.5)
     settle(app)
     assert app.idle()
@@ -516,10 +516,10 @@ def test_sweep_button_plots_with_the_current_value_marked(make_app):
     assert app.sweep_image.value[:4] == b"\x89PNG"
     assert app.sweep_image.layout.display is None
     assert "Highest dev accuracy" in app.sweep_status.value
-    assert app._sweep_marker == 0.86
+    assert app.state.sweep_marker == 0.86
     app.set(keep_prob=0.7)
     settle(app)
-    assert app._sweep_marker == 0.7  # the marker follows the slider
+    assert app.state.sweep_marker == 0.7  # the marker follows the slider
 
 
 def test_the_sweep_follows_the_dataset_and_the_mode(make_app):
@@ -612,6 +612,43 @@ def test_correct_student_functions_pass_and_train(make_app, football):
     assert frame.done
 
 
+def first_published(app, **values):
+    """(backend, iteration) of each snapshot published by the run that ``values`` start."""
+    published = []
+    original = app.live.publish
+
+    def spy(frame):
+        published.append((frame.backend, frame.iteration))
+        original(frame)
+
+    app.live.publish = spy
+    app.set(**values)
+    settle(app)
+    return published
+
+
+def test_student_runs_draw_their_first_picture_after_a_few_iterations(make_app):
+    """The learner's NumPy functions are ~100x slower than the engine: their first chunk is short.
+
+    Counted in iterations, not milliseconds, so the verdict does not depend on this
+    machine's speed (``make bench`` times the first picture).
+    """
+    student = make_app(reference_functions(), start=False, num_iterations=2000, regularizer="dropout")
+    published = first_published(student, keep_prob=0.8)
+    assert published[0] == ("student", 20)
+    assert published[-1] == ("student", 2000)
+    engine_app = make_app(start=False, num_iterations=2000, regularizer="dropout")
+    assert first_published(engine_app, keep_prob=0.8)[0] == ("engine", 300)
+
+
+def test_the_note_on_student_dropout_says_why_its_costs_can_climb(make_app):
+    app = make_app(reference_functions(), start=False)
+    note = html.unescape(app.notes.value)
+    assert "np.random.seed(1) on every call" in note
+    assert "same units at every iteration" in note
+    assert "costs can therefore climb while the cost it minimises falls" in note
+
+
 def test_student_function_failing_mid_training_hands_over_to_the_engine(make_app):
     functions = dict(reference_functions())
     honest = functions["backward_propagation_with_regularization"]
@@ -668,6 +705,40 @@ def test_the_graded_functions_are_not_in_the_kit(module):
             assert node.name not in explorer.STUDENT_FUNCTION_NAMES, node.name
             params = tuple(arg.arg for arg in node.args.args)
             assert params not in GRADED_SIGNATURES, (node.name, params)
+
+
+#: Each explorer module and the sibling modules it may import: dependencies point one way,
+#: towards ``settings``, so no module reaches back into one that uses it (not even for type hints).
+ALLOWED_SIBLINGS = {
+    "settings": set(),
+    "records": {"settings"},
+    "student": {"settings"},
+    "painters": {"settings", "records"},
+    "controls": {"settings"},
+    "live": {"settings", "records", "student", "painters", "controls"},
+    "sweep": {"settings", "records", "painters", "controls"},
+    "app": {"settings", "records", "student", "controls", "live", "sweep"},
+}
+
+
+def test_explorer_modules_import_one_way():
+    assert {m.__name__.rsplit(".", 1)[1] for m in EXPLORER_MODULES} == set(ALLOWED_SIBLINGS)
+    for module in EXPLORER_MODULES:
+        name = module.__name__.rsplit(".", 1)[1]
+        siblings = set()
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                siblings |= {node.module} if node.module else {alias.name for alias in node.names}
+        assert siblings <= ALLOWED_SIBLINGS[name], (name, sorted(siblings - ALLOWED_SIBLINGS[name]))
+
+
+def test_the_app_is_one_class_that_owns_its_parts(make_app):
+    """No mixins: the app's state is one ExplorerState, shared by its parts, not private attributes."""
+    assert explorer.RegularizationExplorer.__mro__ == (explorer.RegularizationExplorer, object)
+    app = make_app(start=False)
+    assert app.live.state is app.state
+    assert app.sweeper.state is app.state
+    assert app.lambd is app.controls.lambd
 
 
 def test_explorer_notebook_shows_the_app_in_short_cells():

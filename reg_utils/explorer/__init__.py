@@ -25,24 +25,30 @@ The package, one idea per module:
 
 - ``settings``: the values that decide a run (``Settings``, URL queries,
   slider stops), the datasets and the starting weights;
+- ``records``: what the parts share: a run's snapshot (``Frame``), a
+  sweep's result, and ``ExplorerState``, the app's one mutable state;
 - ``student``: checking the learner's four functions and training with them;
 - ``painters``: the three pictures, drawn with matplotlib on Agg canvases;
-- ``live``: the training and drawing threads that keep the pictures current;
 - ``controls``: the widgets, reading and changing them;
+- ``live``: the training and drawing threads that keep the pictures current;
 - ``sweep``: the "Sweep" button, one training per grid value;
-- ``app``: ``RegularizationExplorer``, which puts these together, and
-  ``show_explorer()``.
+- ``app``: ``RegularizationExplorer``, which owns one state and one of each
+  part and wires them together, and ``show_explorer()``.
+
+Imports go one way: settings <- records <- painters, controls <- live,
+sweep <- app.
 """
 
 # "X as X": the names of the former single module reg_utils/explorer.py that are
 # not in __all__ stay importable from here (the explorer benchmark holds
 # _MPL_LOCK while it times the painters).
 from .app import RegularizationExplorer, show_explorer
-from .live import Frame as Frame
 from .painters import _MPL_LOCK as _MPL_LOCK
 from .painters import BoundaryPainter as BoundaryPainter
 from .painters import CurvesPainter as CurvesPainter
 from .painters import SweepPainter as SweepPainter
+from .records import Frame as Frame
+from .records import SweepResult as SweepResult
 from .settings import DATASETS as DATASETS
 from .settings import ITERATION_CHOICES as ITERATION_CHOICES
 from .settings import KEEP_PROB_RANGE as KEEP_PROB_RANGE
@@ -57,7 +63,6 @@ from .settings import initial_parameters as initial_parameters
 from .settings import load_dataset as load_dataset
 from .student import STUDENT_FUNCTION_NAMES, check_student_functions
 from .student import FunctionCheck as FunctionCheck
-from .sweep import SweepResult as SweepResult
 
 __all__ = [
     "LAMBDA_CHOICES",

@@ -1,30 +1,31 @@
 """The explorer app: ``RegularizationExplorer`` and ``show_explorer()``.
 
-The class puts the pieces together (widgets from ``controls``, threads
-from ``live``, the sweep from ``sweep``) and shows messages. Used by
+The class owns the pieces and wires them together: the widgets
+(``controls.Controls``), the training and drawing threads
+(``live.LiveRunner``), the sweep (``sweep.Sweeper``) and the one
+``records.ExplorerState`` they all read and write. It also shows
+messages and offers the methods scripts and tests use. Used by
 ``notebooks/Explore_regularization.ipynb`` (also served by ``make
 explore``) and by the last section "Explore" of ``Regularization.ipynb``.
 """
 
 from __future__ import annotations
 
+import functools
 import html
-import math
 import os
-import threading
 import time
 import traceback
-
-import numpy as np
+from collections.abc import Callable
 
 from .. import engine
 from ..errors import RegularizationInputError
-from .controls import _ControlsMixin
-from .live import _WAIT, Frame, _LiveMixin
-from .painters import BoundaryPainter, CurvesPainter, SweepPainter
+from .controls import Controls
+from .live import LiveRunner
+from .records import WAIT, ExplorerState, Frame, SweepResult
 from .settings import Settings, initial_parameters
 from .student import STUDENT_FUNCTION_NAMES, FunctionCheck, check_student_functions
-from .sweep import SweepResult, _SweepMixin
+from .sweep import Sweeper
 
 # Compile the engine now, in the background: the first slider move must not wait for it.
 # Not while grading: the app does not start then, and a grading sandbox hides the engine.
@@ -37,13 +38,23 @@ if not os.environ.get("NBGRADER_EXECUTION"):
 # ---------------------------------------------------------------------------
 
 
-class RegularizationExplorer(_ControlsMixin, _LiveMixin, _SweepMixin):
+#: Widgets of ``Controls`` that scripts and tests reach as attributes of the app.
+_WIDGETS = frozenset({
+    "widget", "regularizer", "lambd", "keep_prob", "learning_rate", "num_iterations", "dataset",
+    "noise", "train_share", "seed", "show_test", "slow", "image", "curves_image", "caption",
+    "accuracy", "status", "error_box", "notes", "link", "sweep_parameter", "sweep_button",
+    "sweep_status", "sweep_image",
+})  # fmt: skip
+
+
+class RegularizationExplorer:
     """The explorer app; ``widget`` is what gets displayed.
 
     Build it with ``show_explorer()``. For scripts and tests: ``set()``
     changes several controls at once, ``wait()`` blocks until the picture
     for the current values is on screen, ``shown`` is the Frame it was
-    drawn from, ``close()`` stops the threads.
+    drawn from, ``close()`` stops the threads. The widgets are those of
+    ``controls`` and can be reached on the app too (``app.lambd``).
     """
 
     def __init__(
@@ -55,59 +66,75 @@ class RegularizationExplorer(_ControlsMixin, _LiveMixin, _SweepMixin):
         start: bool = True,
         **settings,
     ):
-        self._lock = threading.RLock()
-        self._wake = threading.Condition(self._lock)
-        self._generation = 0
-        self._view_version = 0
-        self._job: Frame | None = None
-        self._pending: Frame | None = None
-        self._last: Frame | None = None
-        self._shown: Frame | None = None
-        self._shown_view = -1
-        self._closed = False
-        self._holding = False
-        self._last_curves = 0.0
-        self._sweep_generation = 0
-        self.sweep: SweepResult | None = None
-        self._sweep_marker = math.nan
-        self.errors: list[str] = []
-
+        self.state = ExplorerState()
         self._initial = initial_parameters()
-        self._initial_norms = [float(np.linalg.norm(self._initial[f"W{k}"])) for k in (1, 2, 3)]
-        self._boundary = BoundaryPainter()
-        self._curves = CurvesPainter()
-        self._sweeper = SweepPainter()
-
         base = Settings(**settings).validated()
         problems: list[str] = []
         if query:
             base, problems = Settings.from_query(query, base)
         self._url_state = url_state
-        self._running: int | None = None
-        self._failed_generation = -1
-        self._build_widgets(base)
+        self.controls = Controls(
+            base,
+            on_training_change=self._guarded(lambda: self._restart()),
+            on_view_change=self._guarded(lambda: self.live.redraw()),
+            on_sweep_parameter=self._guarded(lambda: self.sweeper.paint()),
+            on_sweep=self._guarded(lambda: self.sweeper.start()),
+        )
         self.checks: dict[str, FunctionCheck] = {}
         self.student_functions = dict(student_functions or {})
         if student_functions is not None:
             self.checks = check_student_functions(self.student_functions)
         self._show_notes()
-
-        self._trainer_thread = threading.Thread(target=self._train_loop, daemon=True,
-                                                name="explorer-train")  # fmt: skip
-        self._painter_thread = threading.Thread(target=self._paint_loop, daemon=True,
-                                                name="explorer-paint")  # fmt: skip
-        self._trainer_thread.start()
-        self._painter_thread.start()
+        self.sweeper = Sweeper(self.state, self.controls, self._initial, show_error=self._show_error)
+        self.live = LiveRunner(self.state, self.controls, self._initial, self.student_functions,
+                               self.checks, show_error=self._show_error,
+                               after_final_picture=self.sweeper.follow_marker)  # fmt: skip
+        self.live.start()
         if start:
             self._restart()
         for problem in problems:  # after _restart, which clears the messages of older runs
             self._show_error(RegularizationInputError(problem))
 
+    def __getattr__(self, name: str):
+        # Only reached for names the app itself lacks: the widgets live on ``controls``.
+        controls = self.__dict__.get("controls")
+        if name in _WIDGETS and controls is not None:
+            return getattr(controls, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.controls.widget._repr_mimebundle_(**kwargs)
+
+    # -- wiring --------------------------------------------------------------
+
+    def _guarded(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """``callback`` for a widget event, showing any exception in the app instead of losing it."""
+
+        @functools.wraps(callback)
+        def guarded() -> None:
+            try:
+                callback()
+            except Exception as exc:
+                self._show_error(exc)
+
+        return guarded
+
+    def _restart(self) -> None:
+        """Retrain for the values the controls show now (every control change comes here)."""
+        settings = self.controls.settings.validated()
+        self.controls.sync_enabled(settings)
+        self.sweeper.follow_settings(settings)
+        self.live.restart(settings)
+        if self._url_state:
+            self.controls.link.value = (f'<a class="rex-link" href="?{html.escape(settings.query())}" '
+                                        'target="_self">link to these settings</a>')  # fmt: skip
+
     # -- messages ----------------------------------------------------------
 
     def _show_notes(self) -> None:
+        notes = self.controls.notes
         if not self.checks:
-            self.notes.value = ""
+            notes.value = ""
             return
         lines = []
         for name in STUDENT_FUNCTION_NAMES:
@@ -121,7 +148,7 @@ class RegularizationExplorer(_ControlsMixin, _LiveMixin, _SweepMixin):
                         f"{html.escape(check.message)}. The explorer uses the kit's engine "
                         "where it would need it.")  # fmt: skip
             lines.append(f"<li>{line}</li>")
-        self.notes.value = (
+        notes.value = (
             "<div class='rex-student'>Training uses your functions where they pass "
             "(NumPy speed: a few seconds per run); the sweep always uses the kit's engine."
             f"<ul>{''.join(lines)}</ul></div>"
@@ -135,75 +162,111 @@ class RegularizationExplorer(_ControlsMixin, _LiveMixin, _SweepMixin):
             last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
             where = f" (in {last[0].name}, line {last[0].lineno})" if last else ""
             text = f"{prefix}{type(exc).__name__}: {exc}{where}"
-        with self._lock:
+        state = self.state
+        with state.lock:
             if failed:
-                self._failed_generation = self._generation
-            self.errors.append(text)
-            self.error_box.value = "".join(
-                f'<div class="rex-error" style="color:#c92a2a">⚠ {html.escape(t)}</div>' for t in self.errors
+                state.failed_generation = state.generation
+            state.errors.append(text)
+            self.controls.error_box.value = "".join(
+                f'<div class="rex-error" style="color:#c92a2a">⚠ {html.escape(t)}</div>' for t in state.errors
             )
-            self._wake.notify_all()
+            state.wake.notify_all()
 
     # -- for scripts and tests ---------------------------------------------
 
     @property
     def shown(self) -> Frame | None:
         """The frame the picture on screen was drawn from."""
-        return self._shown
+        return self.state.shown
 
     @property
     def shown_accuracy(self) -> tuple[float, float] | None:
         """(train, test) accuracy printed under the picture on screen."""
-        return getattr(self, "_shown_accuracy", None)
+        return self.state.shown_accuracy
+
+    @property
+    def sweep(self) -> SweepResult | None:
+        """The sweep on screen; None before the first one and once the settings it used change."""
+        return self.state.sweep
+
+    @property
+    def errors(self) -> list[str]:
+        """The messages in the app's error area, oldest first."""
+        return self.state.errors
+
+    @property
+    def settings(self) -> Settings:
+        """The values the controls show now."""
+        return self.controls.settings
+
+    def set(self, **values) -> None:
+        """Change several controls at once (one retraining); values are validated first.
+
+        Keys are the fields of ``Settings`` plus ``show_test`` and ``slow``.
+        A value the controls cannot take raises RegularizationInputError.
+        """
+        view = {key: values.pop(key) for key in ("show_test", "slow") if key in values}
+        if self.controls.set(values):
+            self._restart()
+        for key, value in view.items():
+            getattr(self.controls, key).value = bool(value)
+
+    def run_sweep(self, parameter: str = "lambd", settings: Settings | None = None) -> SweepResult:
+        """Train once per grid value of ``parameter`` ("lambd" or "keep_prob"); return accuracies.
+
+        See ``Sweeper.run``; nothing on screen changes.
+        """
+        return self.sweeper.run(parameter, settings)
 
     def idle(self) -> bool:
         """True when the picture on screen is the finished run of the current values."""
-        shown = self._shown
+        state = self.state
+        shown = state.shown
         return (
             shown is not None
-            and shown.generation == self._generation
+            and shown.generation == state.generation
             and shown.done
-            and self._shown_view == self._view_version
-            and self._job is None
+            and state.shown_view == state.view_version
+            and state.job is None
         )
 
     def failed(self) -> bool:
         """True when the run of the current values stopped on an error (shown in the app)."""
-        with self._lock:
-            return self._failed_generation == self._generation and not self.idle()
+        with self.state.lock:
+            return self.state.failed_generation == self.state.generation and not self.idle()
 
-    def wait(self, timeout: float = _WAIT) -> bool:
+    def wait(self, timeout: float = WAIT) -> bool:
         """Block until ``idle()`` or ``failed()``; False if ``timeout`` ran out first."""
         deadline = time.monotonic() + timeout
-        with self._lock:
+        with self.state.lock:
             while not (self.idle() or self.failed()):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                self._wake.wait(min(remaining, 0.1))
+                self.state.wake.wait(min(remaining, 0.1))
             return True
 
-    def wait_sweep(self, timeout: float = _WAIT) -> bool:
+    def wait_sweep(self, timeout: float = WAIT) -> bool:
         """Block until the sweep started by the button has finished."""
         deadline = time.monotonic() + timeout
-        with self._lock:
-            while self.sweep_button.disabled:
+        with self.state.lock:
+            while self.controls.sweep_button.disabled:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                self._wake.wait(min(remaining, 0.1))
+                self.state.wake.wait(min(remaining, 0.1))
         return True
 
     def close(self) -> None:
         """Stop the threads and close the widgets."""
-        with self._lock:
-            self._closed = True
-            self._generation += 1
-            self._wake.notify_all()
-        for thread in (self._trainer_thread, self._painter_thread,
-                       *getattr(self, "_sweep_threads", [])):  # fmt: skip
-            thread.join(timeout=_WAIT)
-        _close_tree(self.widget)
+        state = self.state
+        with state.lock:
+            state.closed = True
+            state.generation += 1
+            state.wake.notify_all()
+        self.live.stop(timeout=WAIT)
+        self.sweeper.stop(timeout=WAIT)
+        _close_tree(self.controls.widget)
 
 
 def _close_tree(widget) -> None:

@@ -1,13 +1,14 @@
-"""The explorer's widgets: building the controls and pictures, reading and changing them.
+"""The explorer's widgets: the controls, pictures and text areas, reading and changing them.
 
-``_ControlsMixin`` holds these methods of ``RegularizationExplorer``;
-``_guarded`` keeps a widget callback's exception inside the app. Used by
-the explorer of ``notebooks/Explore_regularization.ipynb`` and of the
-assignment.
+``Controls`` builds the widgets and reports changes through the callbacks
+it is given; it knows nothing of training or drawing. Used by
+``RegularizationExplorer`` (``app``), the explorer of
+``notebooks/Explore_regularization.ipynb`` and of the assignment.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields, replace
 
 import ipywidgets as widgets
@@ -24,28 +25,30 @@ from .settings import (
     _label,
 )
 
-
-def _guarded(method):
-    """Run a widget callback, showing any exception in the app instead of losing it."""
-
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except Exception as exc:
-            self._show_error(exc)
-            return None
-
-    wrapper.__name__ = method.__name__
-    wrapper.__doc__ = method.__doc__
-    return wrapper
+#: The controls whose values make up ``Settings`` (each retrains when it moves).
+TRAINING_CONTROLS = tuple(f.name for f in fields(Settings))
 
 
-class _ControlsMixin:
-    """Widgets of ``RegularizationExplorer``: the controls, pictures and text areas."""
+class Controls:
+    """The widgets of one explorer; ``widget`` is the whole app's box.
 
-    # -- widgets -----------------------------------------------------------
+    ``on_training_change()`` runs when a control of ``Settings`` moves (not
+    while ``set`` changes several at once), ``on_view_change()`` when "show
+    test points" flips, ``on_sweep_parameter()`` when the sweep toggle
+    moves, ``on_sweep()`` when the Sweep button is pressed.
+    """
 
-    def _build_widgets(self, s: Settings) -> None:
+    def __init__(
+        self,
+        s: Settings,
+        *,
+        on_training_change: Callable[[], None],
+        on_view_change: Callable[[], None],
+        on_sweep_parameter: Callable[[], None],
+        on_sweep: Callable[[], None],
+    ):
+        self._holding = False  # True while set() moves several controls: one retraining, not many
+        self._on_training_change = on_training_change
         style = {"description_width": "92px"}
         wide = widgets.Layout(width="330px")
         lambda_options = [("off" if v == 0 else _label(v), v) for v in LAMBDA_CHOICES]
@@ -120,16 +123,16 @@ class _ControlsMixin:
         self.keep_prob.add_class("rex-keep-prob")
         self.regularizer.add_class("rex-regularizer")
         self.dataset.add_class("rex-dataset")
-        self._sync_enabled(s)
+        self.sync_enabled(s)
 
         training = (self.regularizer, self.lambd, self.keep_prob, self.learning_rate,
                     self.num_iterations, self.dataset, self.noise, self.train_share,
                     self.seed)  # fmt: skip
         for control in training:
             control.observe(self._on_change, names="value")
-        self.show_test.observe(self._on_view_change, names="value")
-        self.sweep_parameter.observe(self._on_sweep_parameter, names="value")
-        self.sweep_button.on_click(self._on_sweep)
+        self.show_test.observe(lambda change: on_view_change(), names="value")
+        self.sweep_parameter.observe(lambda change: on_sweep_parameter(), names="value")
+        self.sweep_button.on_click(lambda button: on_sweep())
 
         controls = widgets.VBox([
             widgets.HTML("regularizer"), self.regularizer, self.lambd, self.keep_prob, self.learning_rate,
@@ -158,15 +161,13 @@ class _ControlsMixin:
         self.widget = widgets.VBox([title, self.notes, views, self.status, self.error_box, sweep])
         self.widget.add_class("rex-app")
 
-    def _sync_enabled(self, s: Settings) -> None:
+    def sync_enabled(self, s: Settings) -> None:
+        """Enable only the controls that setting ``s`` uses."""
         self.lambd.disabled = s.regularizer not in ("L2", "both")
         self.keep_prob.disabled = s.regularizer not in ("dropout", "both")
         generated = s.dataset != "football"
         self.noise.disabled = not generated
         self.train_share.disabled = not generated
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
     # -- reading and changing the controls ---------------------------------
 
@@ -182,14 +183,14 @@ class _ControlsMixin:
             num_iterations=int(self.num_iterations.value), seed=int(self.seed.value),
         )  # fmt: skip
 
-    def set(self, **values) -> None:
-        """Change several controls at once (one retraining); values are validated first.
+    def set(self, values: dict) -> bool:
+        """Move several training controls at once, without a retraining per control.
 
-        Keys are the fields of ``Settings`` plus ``show_test`` and ``slow``.
-        A value the controls cannot take raises RegularizationInputError.
+        ``values`` maps fields of ``Settings`` to new values, validated first:
+        a value the controls cannot take raises RegularizationInputError and
+        moves nothing. True when there was anything to move.
         """
-        view = {key: values.pop(key) for key in ("show_test", "slow") if key in values}
-        unknown = set(values) - {f.name for f in fields(Settings)}
+        unknown = set(values) - set(TRAINING_CONTROLS)
         if unknown:
             raise RegularizationInputError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
         target = replace(self.settings, **values).validated()
@@ -205,36 +206,13 @@ class _ControlsMixin:
                 raise RegularizationInputError(f"{name} must be one of {choices}.")
         self._holding = True
         try:
-            for name, control in self._controls().items():
+            for name in TRAINING_CONTROLS:
                 if name in values:
-                    control.value = getattr(target, name)
+                    getattr(self, name).value = getattr(target, name)
         finally:
             self._holding = False
-        if values:
-            self._restart()
-        for key, value in view.items():
-            getattr(self, key).value = bool(value)
+        return bool(values)
 
-    def _controls(self) -> dict:
-        return {"regularizer": self.regularizer, "lambd": self.lambd,
-                "keep_prob": self.keep_prob, "learning_rate": self.learning_rate,
-                "num_iterations": self.num_iterations, "dataset": self.dataset,
-                "noise": self.noise, "train_share": self.train_share,
-                "seed": self.seed}  # fmt: skip
-
-    @_guarded
     def _on_change(self, change=None) -> None:
         if not self._holding:
-            self._restart()
-
-    @_guarded
-    def _on_view_change(self, change=None) -> None:
-        with self._lock:
-            self._view_version += 1
-            if self._last is not None and self._last.done:
-                self._publish(self._last)
-
-    @_guarded
-    def _on_sweep_parameter(self, change=None) -> None:
-        if self.sweep is not None:
-            self._paint_sweep()
+            self._on_training_change()

@@ -3,8 +3,9 @@
 Every control change bumps a generation counter and hands a job to the
 training thread, which runs in chunks and drops a stale run between
 them; the drawing thread paints the newest snapshot (a ``Frame``) and
-publishes it only while its generation is current. ``_LiveMixin`` holds
-these methods of ``RegularizationExplorer``. Used by the explorer of
+publishes it only while its generation is current. ``LiveRunner`` owns
+both threads and the two painters; the counters and frames live in the
+app's ``ExplorerState``. Used by the explorer of
 ``notebooks/Explore_regularization.ipynb`` and of the assignment.
 """
 
@@ -13,47 +14,78 @@ from __future__ import annotations
 import html
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
 from .. import engine
 from ..predict import accuracy
-from .painters import _MPL_LOCK
+from .controls import Controls
+from .painters import _MPL_LOCK, BoundaryPainter, CurvesPainter
+from .records import ExplorerState, Frame
 from .settings import Dataset, Settings, _label, load_dataset
-from .student import _clean_costs, _StudentTrainer
+from .student import FunctionCheck, _clean_costs, _StudentTrainer
 
-_FIRST_CHUNK = 300  # iterations before the first picture
+#: Iterations before the first picture, per backend. The engine does 300 in a few ms; the
+#: learner's NumPy functions took 1.5-4 ms per iteration on a loaded 2-core machine, so 300
+#: of them held the first picture for ~650 ms: 20 keep it within the 300 ms goal
+#: (``make bench`` times it).
+_FIRST_CHUNK = {"engine": 300, "student": 20}
 _CHUNK_SECONDS = 0.04  # later chunks last about this long: a newer setting waits no longer
 _MAX_CHUNK = 5000
 _SLOW_CHUNK = 300  # slow motion: one picture every 300 iterations
 _CURVES_EVERY = 0.25  # seconds between redraws of the cost/weights panel
 _FRAME_EVERY = 0.08  # seconds between pictures of one run (the first and last are not held)
-_WAIT = 60.0  # upper bound of every internal wait, seconds
 
 
-@dataclass
-class Frame:
-    """A snapshot of one run: what a picture is drawn from."""
+class LiveRunner:
+    """The training and drawing threads of one explorer (see the module docstring).
 
-    generation: int
-    settings: Settings
-    data: Dataset
-    iteration: int
-    done: bool
-    parameters: dict
-    history: np.ndarray
-    backend: str
-    started: float
-    drawn: threading.Event = field(default_factory=threading.Event)
+    ``show_error(exc, prefix=..., failed=...)`` reports a failure in the
+    app; ``after_final_picture()`` runs once the last picture of a run is
+    on screen (the app moves the sweep's marker then). ``start()`` starts
+    the threads, ``stop()`` joins them once ``state.closed`` is set.
+    """
 
+    def __init__(
+        self,
+        state: ExplorerState,
+        controls: Controls,
+        initial: dict,
+        student_functions: dict,
+        checks: dict[str, FunctionCheck],
+        *,
+        show_error: Callable[..., None],
+        after_final_picture: Callable[[], None],
+    ):
+        self.state = state
+        self.controls = controls
+        self.initial = initial
+        self.student_functions = student_functions
+        self.checks = checks
+        self.show_error = show_error
+        self.after_final_picture = after_final_picture
+        self.initial_norms = [float(np.linalg.norm(initial[f"W{k}"])) for k in (1, 2, 3)]
+        self.boundary = BoundaryPainter()
+        self.curves = CurvesPainter()
+        self._last_curves = 0.0  # when the curves were last drawn (drawing thread only)
+        self._threads = [
+            threading.Thread(target=self.train_loop, daemon=True, name="explorer-train"),
+            threading.Thread(target=self.paint_loop, daemon=True, name="explorer-paint"),
+        ]
 
-class _LiveMixin:
-    """Training and drawing threads of ``RegularizationExplorer`` (see the module docstring)."""
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float) -> None:
+        for thread in self._threads:
+            thread.join(timeout=timeout)
 
     # -- training ----------------------------------------------------------
 
-    def _backend_for(self, s: Settings) -> tuple[str, list[str]]:
+    def backend_for(self, s: Settings) -> tuple[str, list[str]]:
         """("student", []) when the learner's functions cover this run, else ("engine", why)."""
         if not self.student_functions:
             return "engine", []
@@ -69,21 +101,17 @@ class _LiveMixin:
             return "engine", failing
         return "student", []
 
-    def _restart(self) -> None:
-        settings = self.settings.validated()
-        self._sync_enabled(settings)
-        self._follow_settings(settings)
-        backend, failing = self._backend_for(settings)
-        with self._lock:
-            self._generation += 1
-            self._job = Frame(self._generation, settings, None, 0, False, {}, np.empty((0, 4)),
+    def restart(self, settings: Settings) -> None:
+        """Make every older run stale and queue a run of ``settings``; clear old messages."""
+        backend, failing = self.backend_for(settings)
+        state = self.state
+        with state.lock:
+            state.generation += 1
+            state.job = Frame(state.generation, settings, None, 0, False, {}, np.empty((0, 4)),
                               backend, time.perf_counter())  # fmt: skip
-            self.errors.clear()
-            self.error_box.value = ""
-            self._wake.notify_all()
-        if self._url_state:
-            self.link.value = (f'<a class="rex-link" href="?{html.escape(settings.query())}" '
-                               'target="_self">link to these settings</a>')  # fmt: skip
+            state.errors.clear()
+            self.controls.error_box.value = ""
+            state.wake.notify_all()
         notes = []
         if failing:
             notes.append(
@@ -95,67 +123,64 @@ class _LiveMixin:
                 "Compiling the fast engine: about 15 s, only the first time on this machine "
                 "(numba keeps it in a cache); the picture follows."
             )
-        self.status.value = html.escape(" ".join(notes))
+        self.controls.status.value = html.escape(" ".join(notes))
 
-    def _is_current(self, frame: Frame) -> bool:
-        return frame.generation == self._generation and not self._closed
-
-    def _train_loop(self) -> None:
+    def train_loop(self) -> None:
+        state = self.state
         while True:
-            with self._lock:
-                while self._job is None and not self._closed:
-                    self._wake.wait()
-                if self._closed:
+            with state.lock:
+                while state.job is None and not state.closed:
+                    state.wake.wait()
+                if state.closed:
                     return
-                job, self._job = self._job, None
-                self._running = job.generation
+                job, state.job = state.job, None
             try:
-                self._train(job)
+                self.train(job)
             except Exception as exc:
-                if self._is_current(job):
-                    self._show_error(exc, failed=True)
+                if state.is_current(job):
+                    self.show_error(exc, failed=True)
             finally:
-                with self._lock:
-                    self._running = None
-                    self._wake.notify_all()
+                with state.lock:
+                    state.wake.notify_all()
 
-    def _train(self, job: Frame) -> None:
+    def train(self, job: Frame) -> None:
         s = job.settings
         data = load_dataset(s)
         record_every = max(1, s.num_iterations // 300)
         trainer = None
         if job.backend == "student":
-            trainer = _StudentTrainer(self.student_functions, data, self._initial, s, record_every)
+            trainer = _StudentTrainer(self.student_functions, data, self.initial, s, record_every)
             try:
-                self._run(job, data, trainer)
+                self.run(job, data, trainer)
                 return
             except Exception as exc:
-                if not self._is_current(job):
+                if not self.state.is_current(job):
                     return
-                self._show_error(exc, prefix="Your functions failed while training, so the "
+                self.show_error(exc, prefix="Your functions failed while training, so the "
                                  "kit's engine takes over: ")  # fmt: skip
                 job = replace(job, backend="engine")
         trainer = engine.Trainer(
-            data.train_X, data.train_Y, self._initial, learning_rate=s.learning_rate,
+            data.train_X, data.train_Y, self.initial, learning_rate=s.learning_rate,
             lambd=s.effective_lambd, keep_prob=s.effective_keep_prob, seed=s.seed,
             X_test=data.test_X, Y_test=data.test_Y, record_every=record_every,
         )  # fmt: skip
-        self._run(job, data, trainer)
+        self.run(job, data, trainer)
 
-    def _run(self, job: Frame, data: Dataset, trainer) -> None:
+    def run(self, job: Frame, data: Dataset, trainer) -> None:
         """Train in chunks, publishing a snapshot after each one, until done or stale.
 
-        The first chunk is short so that the first picture comes fast; later
+        The first chunk is short so that the first picture comes fast (shorter
+        still with the learner's slower functions); later
         ones last about _CHUNK_SECONDS, few enough that the drawing thread
         (which holds the GIL while matplotlib renders) rarely delays training.
         In slow motion every chunk is 300 iterations and waits for its picture,
         however long drawing takes.
         """
         total = job.settings.num_iterations
-        slow = self.slow.value
-        chunk = _SLOW_CHUNK if slow else _FIRST_CHUNK
+        slow = self.controls.slow.value
+        chunk = _SLOW_CHUNK if slow else _FIRST_CHUNK[job.backend]
         while trainer.iteration < total:
-            if not self._is_current(job):
+            if not self.state.is_current(job):
                 return
             started = time.perf_counter()
             trainer.step(min(chunk, total - trainer.iteration))
@@ -171,69 +196,81 @@ class _LiveMixin:
             frame = replace(job, data=data, iteration=trainer.iteration, done=done,
                             parameters=params, history=history,
                             drawn=threading.Event())  # fmt: skip
-            self._publish(frame)
+            self.publish(frame)
             if slow and not done:
                 # Every slow-motion picture is drawn, however busy the machine:
                 # wait for it, giving up only when the run goes stale or the app closes.
                 while not frame.drawn.wait(0.05):
-                    if not self._is_current(job):
+                    if not self.state.is_current(job):
                         break
 
-    def _publish(self, frame: Frame) -> None:
-        with self._lock:
-            if self._is_current(frame):
-                self._pending = frame
-                self._last = frame
-                self._wake.notify_all()
+    def publish(self, frame: Frame) -> None:
+        """Queue ``frame`` for drawing, unless a newer run has made it stale."""
+        state = self.state
+        with state.lock:
+            if state.is_current(frame):
+                state.pending = frame
+                state.last = frame
+                state.wake.notify_all()
+
+    def redraw(self) -> None:
+        """Draw the finished run again (a view-only change, such as "show test points")."""
+        state = self.state
+        with state.lock:
+            state.view_version += 1
+            if state.last is not None and state.last.done:
+                self.publish(state.last)
 
     # -- drawing -----------------------------------------------------------
 
-    def _paint_loop(self) -> None:
+    def paint_loop(self) -> None:
         """Draw the newest snapshot; pictures of one run come at most every _FRAME_EVERY s.
 
         The pause leaves the CPU to training (this machine may have two
         cores for the kernel, the server and the browser together); the
         first picture of a run and its final one are drawn at once.
         """
+        state = self.state
         painted_generation, painted_at = -1, 0.0
         while True:
-            with self._lock:
-                while self._pending is None and not self._closed:
-                    self._wake.wait()
-                if self._closed:
+            with state.lock:
+                while state.pending is None and not state.closed:
+                    state.wake.wait()
+                if state.closed:
                     return
-                frame = self._pending
+                frame = state.pending
                 hold = painted_at + _FRAME_EVERY - time.perf_counter()
                 if not frame.done and frame.generation == painted_generation and hold > 0:
-                    self._wake.wait(hold)
+                    state.wake.wait(hold)
                     continue
-                self._pending = None
-                view = self._view_version
+                state.pending = None
+                view = state.view_version
             painted_generation, painted_at = frame.generation, time.perf_counter()
             try:
-                self._paint(frame, view)
+                self.paint(frame, view)
             except Exception as exc:
-                if self._is_current(frame):
-                    self._show_error(exc, failed=frame.done)
+                if state.is_current(frame):
+                    self.show_error(exc, failed=frame.done)
             finally:
                 frame.drawn.set()
 
-    def _paint(self, frame: Frame, view: int) -> None:
+    def paint(self, frame: Frame, view: int) -> None:
         """Draw ``frame``: the boundary first (the picture people wait for), then the curves."""
-        if not self._is_current(frame):
+        state, controls = self.state, self.controls
+        if not state.is_current(frame):
             return
-        show_test = self.show_test.value
+        show_test = controls.show_test.value
         with _MPL_LOCK:
-            png = self._boundary.paint(frame.parameters, frame.data, show_test)
+            png = self.boundary.paint(frame.parameters, frame.data, show_test)
         data = frame.data
         train_acc = accuracy(data.train_X, data.train_Y, frame.parameters)
         test_acc = accuracy(data.test_X, data.test_Y, frame.parameters)
-        with self._lock:
-            if not self._is_current(frame):
+        with state.lock:
+            if not state.is_current(frame):
                 return
-            self.image.value = png
-            self.caption.value = self._caption(frame, show_test)
-            self.accuracy.value = (
+            controls.image.value = png
+            controls.caption.value = _caption(frame, show_test)
+            controls.accuracy.value = (
                 f'<div class="rex-accuracy-values" data-train="{train_acc!r}" '
                 f'data-test="{test_acc!r}">Train accuracy <b>{100 * train_acc:.1f} %</b> '
                 f"· test accuracy <b>{100 * test_acc:.1f} %</b></div>"
@@ -242,42 +279,44 @@ class _LiveMixin:
         if frame.done or now - self._last_curves >= _CURVES_EVERY:
             self._last_curves = now
             with _MPL_LOCK:
-                curves = self._curves.paint(frame, self._initial_norms)
-            with self._lock:
-                if not self._is_current(frame):
+                curves = self.curves.paint(frame, self.initial_norms)
+            with state.lock:
+                if not state.is_current(frame):
                     return
-                self.curves_image.value = curves
-        if frame.done and self.sweep is not None and self._sweep_marker != self._sweep_current():
-            self._paint_sweep()  # keep the sweep's "current setting" line on the current value
-        if frame.done and "Compiling" in self.status.value:
-            self.status.value = self.status.value.split("Compiling")[0].strip()
-        with self._lock:
-            if self._is_current(frame):
-                self._shown = frame
-                self._shown_view = view
-                self._shown_accuracy = (train_acc, test_acc)
-                self._wake.notify_all()
+                controls.curves_image.value = curves
+        if frame.done:
+            self.after_final_picture()
+        if frame.done and "Compiling" in controls.status.value:
+            controls.status.value = controls.status.value.split("Compiling")[0].strip()
+        with state.lock:
+            if state.is_current(frame):
+                state.shown = frame
+                state.shown_view = view
+                state.shown_accuracy = (train_acc, test_acc)
+                state.wake.notify_all()
 
-    def _caption(self, frame: Frame, show_test: bool) -> str:
-        s = frame.settings
-        parts = [s.regularizer]
-        if s.regularizer in ("L2", "both"):
-            parts.append("λ = " + ("off" if s.lambd == 0 else _label(s.lambd)))
-        if s.regularizer in ("dropout", "both"):
-            parts.append(f"keep_prob = {s.keep_prob:.2f}")
-        parts.append(f"learning rate {_label(s.learning_rate)}")
-        state = "done" if frame.done else "training"
-        who = "your functions" if frame.backend == "student" else "kit engine"
-        attributes = {
-            "generation": frame.generation, "regularizer": s.regularizer,
-            "lambda": _label(s.lambd), "lambda-label": "off" if s.lambd == 0 else _label(s.lambd),
-            "keep-prob": f"{s.keep_prob:.2f}", "learning-rate": _label(s.learning_rate),
-            "iterations": s.num_iterations, "iteration": frame.iteration,
-            "dataset": s.dataset, "noise": _label(s.noise), "train-share": _label(s.train_share),
-            "seed": s.seed, "status": state, "backend": frame.backend,
-            "show-test": str(bool(show_test)).lower(),
-        }  # fmt: skip
-        data = " ".join(f'data-{k}="{html.escape(str(v))}"' for k, v in attributes.items())
-        text = (f"{' · '.join(parts)}<br>{s.dataset} · iteration {frame.iteration} of "
-                f"{s.num_iterations} ({state}, {who})")  # fmt: skip
-        return f'<div class="rex-caption-values" {data}>{text}</div>'
+
+def _caption(frame: Frame, show_test: bool) -> str:
+    """The HTML under the picture, with the run's values as data attributes for tests."""
+    s = frame.settings
+    parts = [s.regularizer]
+    if s.regularizer in ("L2", "both"):
+        parts.append("λ = " + ("off" if s.lambd == 0 else _label(s.lambd)))
+    if s.regularizer in ("dropout", "both"):
+        parts.append(f"keep_prob = {s.keep_prob:.2f}")
+    parts.append(f"learning rate {_label(s.learning_rate)}")
+    state = "done" if frame.done else "training"
+    who = "your functions" if frame.backend == "student" else "kit engine"
+    attributes = {
+        "generation": frame.generation, "regularizer": s.regularizer,
+        "lambda": _label(s.lambd), "lambda-label": "off" if s.lambd == 0 else _label(s.lambd),
+        "keep-prob": f"{s.keep_prob:.2f}", "learning-rate": _label(s.learning_rate),
+        "iterations": s.num_iterations, "iteration": frame.iteration,
+        "dataset": s.dataset, "noise": _label(s.noise), "train-share": _label(s.train_share),
+        "seed": s.seed, "status": state, "backend": frame.backend,
+        "show-test": str(bool(show_test)).lower(),
+    }  # fmt: skip
+    data = " ".join(f'data-{k}="{html.escape(str(v))}"' for k, v in attributes.items())
+    text = (f"{' · '.join(parts)}<br>{s.dataset} · iteration {frame.iteration} of "
+            f"{s.num_iterations} ({state}, {who})")  # fmt: skip
+    return f'<div class="rex-caption-values" {data}>{text}</div>'

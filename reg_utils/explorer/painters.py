@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import math
 import threading
-from typing import TYPE_CHECKING
 
 import matplotlib
 import matplotlib.image
@@ -21,11 +20,8 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from .. import engine
+from .records import Frame, SweepResult
 from .settings import SWEEP_LAMBDAS, Dataset, _label
-
-if TYPE_CHECKING:
-    from .live import Frame
-    from .sweep import SweepResult
 
 _GRID = 150  # heatmap resolution per axis
 

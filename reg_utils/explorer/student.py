@@ -100,8 +100,12 @@ def _check_all(student_functions: dict) -> dict[str, FunctionCheck]:
     if results[DROP_FORWARD].passed and _same_masks_each_call(student_functions[DROP_FORWARD]):
         results[DROP_FORWARD].note = (
             "It calls np.random.seed(1) on every call (as the assignment asks, so that it "
-            "can be graded), so it drops the same units at every iteration; the kit's "
-            "engine draws fresh masks at every iteration, which is real dropout."
+            "can be graded), so it drops the same units at every iteration. The network "
+            "then learns to do without those units for good, instead of learning not to "
+            "rely on any single one. Measured with every unit switched on, its train and "
+            "test costs can therefore climb while the cost it minimises falls. The kit's "
+            "engine draws fresh masks at every iteration, which is real dropout: choose "
+            "keep_prob with the sweep, which always uses the engine."
         )
     return results
 

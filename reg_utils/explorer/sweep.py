@@ -1,49 +1,24 @@
 """The explorer's sweep: train once per lambda or keep_prob of a grid, plot the accuracies.
 
-``_SweepMixin`` holds the "Sweep" button's methods of
-``RegularizationExplorer``; ``SweepResult`` is what a sweep returns. Used
-by the explorer of ``notebooks/Explore_regularization.ipynb`` and of the
-assignment.
+``Sweeper`` runs the "Sweep" button: its thread, its picture, and hiding a
+sweep made for other settings; the result it keeps is the app's
+``ExplorerState.sweep`` (a ``SweepResult``). Used by the explorer of
+``notebooks/Explore_regularization.ipynb`` and of the assignment.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
-
-import numpy as np
+from collections.abc import Callable
 
 from .. import engine
 from ..errors import RegularizationInputError
 from ..predict import accuracy
-from .controls import _guarded
-from .live import _WAIT
-from .painters import _MPL_LOCK
+from .controls import Controls
+from .painters import _MPL_LOCK, SweepPainter
+from .records import WAIT, ExplorerState, SweepResult
 from .settings import SWEEP_KEEP_PROBS, SWEEP_LAMBDAS, Settings, _label, load_dataset
-
-
-@dataclass
-class SweepResult:
-    """Accuracies of one sweep: parameter is "lambd" or "keep_prob".
-
-    ``dev`` decides (``best``); ``test`` is kept for the record but shown by
-    no picture, so that the test set plays no part in choosing a value.
-    """
-
-    parameter: str
-    values: tuple
-    train: list
-    dev: list
-    test: list
-    settings: Settings
-    title: str = ""
-
-    @property
-    def best(self) -> float:
-        """The swept value with the highest dev accuracy (the first one on ties)."""
-        return self.values[int(np.argmax(self.dev))]
-
 
 #: Settings a sweep depends on: when one of them changes, the sweep on screen is stale.
 _SWEEP_INPUTS = ("dataset", "noise", "train_share", "regularizer", "learning_rate", "num_iterations", "seed")
@@ -55,33 +30,48 @@ def sweepable(regularizer: str) -> list[tuple[str, str]]:
     return [("λ" if name == "lambd" else "keep_prob", name) for name in choices]
 
 
-class _SweepMixin:
-    """The sweep of ``RegularizationExplorer``: its button, thread and picture."""
+class Sweeper:
+    """The sweep of one explorer: its button's thread, its picture and its status line.
 
-    # -- sweep -------------------------------------------------------------
+    ``show_error(exc, prefix=...)`` reports a failed sweep in the app.
+    """
 
-    @_guarded
-    def _on_sweep(self, button=None) -> None:
-        settings = self.settings.validated()
-        parameter = self.sweep_parameter.value
-        with self._lock:
-            self._sweep_generation += 1
-            token = self._sweep_generation
-        self.sweep_button.disabled = True
-        self.sweep_status.value = "Sweeping…"
+    def __init__(self, state: ExplorerState, controls: Controls, initial: dict, *,
+                 show_error: Callable[..., None]):  # fmt: skip
+        self.state = state
+        self.controls = controls
+        self.initial = initial
+        self.show_error = show_error
+        self.painter = SweepPainter()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start a sweep of the current settings in the background (the Sweep button)."""
+        controls, state = self.controls, self.state
+        settings = controls.settings.validated()
+        parameter = controls.sweep_parameter.value
+        with state.lock:
+            state.sweep_generation += 1
+            token = state.sweep_generation
+        controls.sweep_button.disabled = True
+        controls.sweep_status.value = "Sweeping…"
         thread = threading.Thread(target=self._sweep_thread, args=(settings, parameter, token),
                                   daemon=True, name="explorer-sweep")  # fmt: skip
         thread.start()
-        self._sweep_threads = [*getattr(self, "_sweep_threads", []), thread]
+        self._threads.append(thread)
 
-    def run_sweep(self, parameter: str = "lambd", settings: Settings | None = None) -> SweepResult:
+    def stop(self, timeout: float) -> None:
+        for thread in self._threads:
+            thread.join(timeout=timeout)
+
+    def run(self, parameter: str = "lambd", settings: Settings | None = None) -> SweepResult:
         """Train once per grid value of ``parameter`` ("lambd" or "keep_prob"); return accuracies.
 
         Uses the kit's engine, the current dataset, learning rate, iterations
         and seed. Sweeping lambda keeps keep_prob as set when the regularizer
         is dropout or both (else 1); sweeping keep_prob keeps lambda likewise.
         """
-        s = (settings or self.settings).validated()
+        s = (settings or self.controls.settings).validated()
         data = load_dataset(s)
         if parameter == "lambd":
             grid = SWEEP_LAMBDAS
@@ -100,11 +90,11 @@ class _SweepMixin:
         def work(indices) -> None:
             try:
                 for index in indices:
-                    if self._closed:
+                    if self.state.closed:
                         return
                     lambd, keep_prob = runs[index]
                     params, _ = engine.train(
-                        data.train_X, data.train_Y, self._initial, s.learning_rate,
+                        data.train_X, data.train_Y, self.initial, s.learning_rate,
                         s.num_iterations, lambd=lambd, keep_prob=keep_prob, seed=s.seed,
                         record_every=s.num_iterations,
                     )  # fmt: skip
@@ -121,7 +111,7 @@ class _SweepMixin:
         for worker in workers:
             worker.start()
         for worker in workers:
-            worker.join(timeout=10 * _WAIT)
+            worker.join(timeout=10 * WAIT)
         if failures:
             raise failures[0]
         if any(result is None for result in results):
@@ -129,57 +119,70 @@ class _SweepMixin:
         return SweepResult(parameter, tuple(grid), [r[0] for r in results], [r[1] for r in results],
                            [r[2] for r in results], s, f"{title} ({s.dataset})")  # fmt: skip
 
-    def _follow_settings(self, s: Settings) -> None:
+    def follow_settings(self, s: Settings) -> None:
         """Offer only the sweeps the regularizer uses; hide a sweep made for other settings."""
+        controls, state = self.controls, self.state
         choices = sweepable(s.regularizer)
-        if list(self.sweep_parameter.options) != choices:
-            keep = self.sweep_parameter.value
-            self.sweep_parameter.options = choices
-            self.sweep_parameter.value = keep if keep in [v for _, v in choices] else choices[0][1]
-        stale = self.sweep is not None and any(
-            getattr(self.sweep.settings, name) != getattr(s, name) for name in _SWEEP_INPUTS
+        if list(controls.sweep_parameter.options) != choices:
+            keep = controls.sweep_parameter.value
+            controls.sweep_parameter.options = choices
+            controls.sweep_parameter.value = keep if keep in [v for _, v in choices] else choices[0][1]
+        stale = state.sweep is not None and any(
+            getattr(state.sweep.settings, name) != getattr(s, name) for name in _SWEEP_INPUTS
         )
         if stale:
-            with self._lock:
-                self._sweep_generation += 1  # a sweep still running is dropped too
-                self.sweep = None
-            self.sweep_image.layout.display = "none"
-            self.sweep_status.value = "Settings changed: press Sweep again for a new curve."
-            self.sweep_button.disabled = False
+            with state.lock:
+                state.sweep_generation += 1  # a sweep still running is dropped too
+                state.sweep = None
+            controls.sweep_image.layout.display = "none"
+            controls.sweep_status.value = "Settings changed: press Sweep again for a new curve."
+            controls.sweep_button.disabled = False
 
     def _sweep_thread(self, settings: Settings, parameter: str, token: int) -> None:
+        state = self.state
         try:
-            result = self.run_sweep(parameter, settings)
-            with self._lock:
-                if token != self._sweep_generation or self._closed:
+            result = self.run(parameter, settings)
+            with state.lock:
+                if token != state.sweep_generation or state.closed:
                     return
-                self.sweep = result
-            self._paint_sweep()
+                state.sweep = result
+            self.paint()
         except Exception as exc:
-            self._show_error(exc, prefix="The sweep failed: ")
-            self.sweep_status.value = ""
+            self.show_error(exc, prefix="The sweep failed: ")
+            self.controls.sweep_status.value = ""
         finally:
-            with self._lock:
-                if token == self._sweep_generation:
-                    self.sweep_button.disabled = False
-                    self._wake.notify_all()
+            with state.lock:
+                if token == state.sweep_generation:
+                    self.controls.sweep_button.disabled = False
+                    state.wake.notify_all()
 
-    def _sweep_current(self) -> float:
-        if self.sweep is None:
+    def _current(self) -> float:
+        sweep = self.state.sweep
+        if sweep is None:
             return math.nan
-        return float(self.lambd.value if self.sweep.parameter == "lambd" else self.keep_prob.value)
+        controls = self.controls
+        return float(controls.lambd.value if sweep.parameter == "lambd" else controls.keep_prob.value)
 
-    def _paint_sweep(self) -> None:
-        result = self.sweep
-        current = self._sweep_current()
-        self._sweep_marker = current
+    def follow_marker(self) -> None:
+        """Move the picture's "current setting" line to the current value, if it is elsewhere."""
+        if self.state.sweep is not None and self.state.sweep_marker != self._current():
+            self.paint()
+
+    def paint(self) -> None:
+        """Draw the sweep on screen with the current value marked, and its status line."""
+        controls = self.controls
+        result = self.state.sweep
+        if result is None:
+            return
+        current = self._current()
+        self.state.sweep_marker = current
         with _MPL_LOCK:
-            self.sweep_image.value = self._sweeper.paint(result, float(current))
-        self.sweep_image.layout.display = None
+            controls.sweep_image.value = self.painter.paint(result, float(current))
+        controls.sweep_image.layout.display = None
         name = "λ" if result.parameter == "lambd" else "keep_prob"
         best = result.best
         best_label = "off" if (result.parameter == "lambd" and best == 0) else _label(best)
-        self.sweep_status.value = (
+        controls.sweep_status.value = (
             f'<span class="rex-sweep-values" data-parameter="{result.parameter}" '
             f'data-best="{best!r}">Highest dev accuracy {max(result.dev):.3f} at {name} = '
             f"{best_label}: the value to choose. (Kit engine, {result.settings.dataset}, "
