@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from autograder.hidden_checks import CHECKS, perform, verdict
 from autograder.mistakes import Mistake, mistaken_cell
-from autograder.reference import define_functions, solution_cells
+from autograder.reference import GRADED_FUNCTIONS, define_functions, solution_cells
 
 COST = "compute_cost_with_regularization"
 L2_BACKWARD = "backward_propagation_with_regularization"
@@ -180,3 +181,12 @@ def defined(case) -> object:
     """The graded function as written in ``case`` (a Mistake or a Variant)."""
     edited = Mistake(case.id, case.function, "", case.edits)
     return define_functions({case.function: mistaken_cell(edited, solution_cells())})[case.function]
+
+
+def score(functions: dict) -> dict[str, int]:
+    """Points per graded function that the hidden checks give ``functions``, run in this process."""
+    totals = dict.fromkeys(GRADED_FUNCTIONS, 0)
+    for check in CHECKS.values():
+        if verdict(check, [perform(call, functions) for call in check.calls()]) is None:
+            totals[check.function] += check.points
+    return totals

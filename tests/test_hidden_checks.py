@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from judge_corpus import score
 
 from autograder.hidden_checks import CHECKS, CallError, CheckFailed, perform, run_check, to_plain, verdict
 from autograder.mistakes import CATALOGUE, mistaken_function
@@ -20,14 +21,6 @@ KEPT_POINTS = {
     "dropout_fwd_no_scaling": 2,  # the masks themselves are right (drop rate check)
     "dropout_fwd_times_keep_prob": 2,
 }
-
-
-def score(functions: dict) -> dict[str, int]:
-    totals = dict.fromkeys(GRADED_FUNCTIONS, 0)
-    for check in CHECKS.values():
-        if verdict(check, [perform(call, functions) for call in check.calls()]) is None:
-            totals[check.function] += check.points
-    return totals
 
 
 def test_the_reference_passes_every_check():

@@ -7,10 +7,10 @@ answers written in other ways, 5 of them dropout on another random stream.
 from __future__ import annotations
 
 import pytest
-from judge_corpus import MISTAKES, VARIANTS, defined
+from judge_corpus import MISTAKES, VARIANTS, defined, score
 from test_hints import INTERNAL
 
-from autograder.hidden_checks import CHECKS, perform, run_check, verdict
+from autograder.hidden_checks import CHECKS, run_check, verdict
 from autograder.reference import GRADED_FUNCTIONS, reference_solutions
 from testCases.checks import report
 
@@ -43,14 +43,6 @@ def test_the_visible_check_passes_each_correct_variant(variant):
         assert "no points" in out
     else:
         assert out == "All tests passed.", out
-
-
-def score(functions: dict) -> dict[str, int]:
-    totals = dict.fromkeys(GRADED_FUNCTIONS, 0)
-    for check in CHECKS.values():
-        if verdict(check, [perform(call, functions) for call in check.calls()]) is None:
-            totals[check.function] += check.points
-    return totals
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
