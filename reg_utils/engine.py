@@ -28,6 +28,8 @@ entry points refuse to run: a submission cannot borrow the answers.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -453,6 +455,7 @@ class Trainer:
         record_every: int = 100,
     ):
         _refuse_while_grading()
+        _ready()
         self.X = _as_data("X", X)
         self.Y = _as_data("Y", Y, rows=1)
         self.X_test = self.X if X_test is None else _as_data("X_test", X_test)
@@ -525,6 +528,7 @@ def predict_proba(X, parameters) -> np.ndarray:
     The explorer shades its decision-boundary heatmap with this: 22500
     grid points per picture, a few milliseconds instead of NumPy's tens.
     """
+    _ready()
     arrays = [np.ascontiguousarray(parameters[key], dtype=np.float64) for key in _LAYER_KEYS]
     return _clean_forward(_as_data("X", X), *arrays)
 
@@ -570,6 +574,7 @@ def dropout_masks(seed: int, num_iterations: int, layer_dims, m: int, keep_prob:
     with shape (num_iterations, units, m).
     """
     _refuse_while_grading()
+    _ready()
     state = _seed_state(np.uint64(int(seed) % 2**64))
     n1, n2 = int(layer_dims[1]), int(layer_dims[2])
     return _masks_for(state, check_keep_prob(keep_prob), int(num_iterations), n1, n2, int(m))
@@ -578,27 +583,68 @@ def dropout_masks(seed: int, num_iterations: int, layer_dims, m: int, keep_prob:
 _warm = threading.Event()
 _warm_lock = threading.Lock()
 _warm_thread: threading.Thread | None = None
+_loading = threading.local()
+_CHILD_TIMEOUT = 900  # seconds; a cold compile takes ~20 s on a quiet laptop
 
 
-def _compile_everything() -> None:
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((2, 5))
-    Y = (X[:1] > 0).astype(float)
-    params = {"W1": rng.standard_normal((4, 2)), "b1": np.zeros((4, 1)),
-              "W2": rng.standard_normal((3, 4)), "b2": np.zeros((3, 1)),
-              "W3": rng.standard_normal((1, 3)), "b3": np.zeros((1, 1))}  # fmt: skip
-    trainer = Trainer(X, Y, params, learning_rate=0.1, lambd=0.1, keep_prob=0.8, record_every=1)
-    trainer.step(2)
-    trainer.step(1, masks=dropout_masks(0, 1, [2, 4, 3, 1], 5, 0.8))
-    trainer.predict_proba(X)
-    _warm.set()
+def _load_kernels() -> None:
+    """Call every kernel once on tiny data: numba compiles it, or loads it from its cache."""
+    _loading.active = True
+    try:
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((2, 5))
+        Y = (X[:1] > 0).astype(float)
+        params = {"W1": rng.standard_normal((4, 2)), "b1": np.zeros((4, 1)),
+                  "W2": rng.standard_normal((3, 4)), "b2": np.zeros((3, 1)),
+                  "W3": rng.standard_normal((1, 3)), "b3": np.zeros((1, 1))}  # fmt: skip
+        trainer = Trainer(X, Y, params, learning_rate=0.1, lambd=0.1, keep_prob=0.8, record_every=1)
+        trainer.step(2)
+        trainer.step(1, masks=dropout_masks(0, 1, [2, 4, 3, 1], 5, 0.8))
+        trainer.predict_proba(X)
+    finally:
+        _loading.active = False
+
+
+def _compile_in_a_child_then_load() -> None:
+    """Fill numba's disk cache from a child process, then load the kernels from it here.
+
+    numba's compiler enters ``warnings.catch_warnings()``, which swaps the
+    process-wide warning filters and is not thread-safe: compiling in a
+    thread beside the learner's code can drop a filter that code installs
+    meanwhile (seen: requests' own silencing of a urllib3 warning vanished
+    mid-import, so importing nbgrader failed under "-W error"). Loading
+    from the cache touches no warning state, so only the child compiles.
+    Should the child fail, loading here compiles as before: slower, never wrong.
+    """
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    try:
+        subprocess.run(
+            [sys.executable, "-c", "from reg_utils import engine; engine._load_kernels()"],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, timeout=_CHILD_TIMEOUT, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        _load_kernels()
+    finally:
+        _warm.set()  # set even on failure: callers then compile for themselves instead of waiting
+
+
+def _ready() -> None:
+    """Wait for warm_up before a kernel runs, so that no caller compiles in its own thread."""
+    if not _warm.is_set() and not getattr(_loading, "active", False):
+        warm_up(wait=True)
 
 
 def warm_up(wait: bool = False) -> threading.Event:
-    """Compile (or load from numba's cache) every kernel in a background thread, once.
+    """Compile (or load from numba's cache) every kernel in the background, once.
 
     Called when the explorer module is imported, so that the first slider
-    move never waits for the compiler. Returns an Event set when done.
+    move never waits for the compiler; every entry point waits for it.
+    Returns an Event set when done.
     """
     global _warm_thread
     if _GRADED_AT_IMPORT or os.environ.get("NBGRADER_EXECUTION"):
@@ -607,9 +653,9 @@ def warm_up(wait: bool = False) -> threading.Event:
     with _warm_lock:
         if _warm_thread is None:
             _warm_thread = threading.Thread(
-                target=_compile_everything, name="reg_utils-engine-warm-up", daemon=True
+                target=_compile_in_a_child_then_load, name="reg_utils-engine-warm-up", daemon=True
             )
             _warm_thread.start()
     if wait:
-        _warm.wait(timeout=120)
+        _warm.wait()
     return _warm

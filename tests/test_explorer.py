@@ -13,7 +13,10 @@ import importlib
 import inspect
 import itertools
 import json
+import os
 import pkgutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -220,6 +223,36 @@ def test_dropout_masks_are_fresh_each_iteration_and_reproducible(football):
     other = engine.train(X, Y, start, 0.3, 300, keep_prob=0.86, seed=6)[0]
     assert all(np.array_equal(first[k], second[k]) for k in KEYS)
     assert not np.array_equal(first["W1"], other["W1"])
+
+
+@pytest.mark.slow
+def test_a_cold_warm_up_compiles_in_a_child_and_leaves_this_process_warnings_alone(tmp_path):
+    """numba's compiler swaps the warning filters (catch_warnings); in a thread that races the
+    learner's code, so the warm-up must compile elsewhere and only load from the cache here."""
+    probe = """
+import threading, warnings
+from reg_utils import engine
+entered = []
+original = warnings.catch_warnings.__enter__
+def spy(self):
+    entered.append(threading.current_thread().name)
+    return original(self)
+warnings.catch_warnings.__enter__ = spy
+assert engine.warm_up(wait=True).is_set()
+print(len(entered), sorted(set(entered)))
+print(engine.predict_proba([[0.0], [1.0]], engine.train(
+    [[0.0, 1.0]] * 2, [[0.0, 1.0]], {k: [[0.5] * c] * r for k, (r, c) in zip(
+        ("W1", "b1", "W2", "b2", "W3", "b3"), ((3, 2), (3, 1), (2, 3), (2, 1), (1, 2), (1, 1)))},
+    num_iterations=5)[0]).shape)
+"""
+    cache = tmp_path / "numba-cache"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                            timeout=1800, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.split("\n")[:2] == ["0 []", "(1, 1)"]
+    assert any(cache.rglob("*.nbc")), "the child wrote no compiled kernels to numba's cache"
 
 
 def test_training_in_chunks_equals_one_call(football):
