@@ -17,7 +17,7 @@ import numpy as np
 
 from reg_utils.activations import relu, sigmoid
 
-from .findings import RIGHT, Finding, Wrong, array, close, returned, shape_of, wrong
+from .findings import RIGHT, Finding, Wrong, array, close, returned, shape_mismatches, wrong
 from .l2_judge import grads_of, merge_layers
 
 #: Mask entries needed before the share of kept units is judged (6 standard deviations apart).
@@ -246,9 +246,7 @@ def judge_dropout_backward(inputs: dict, output) -> Finding:
     X = np.asarray(X, dtype=float)
     m = X.shape[1]
     layers = {3: (W3, A2, None, None), 2: (W2, A1, A2, D2), 1: (W1, X, A1, D1)}
-    shapes = [f"{k} has shape {shape_of(g[k])} but {k[1:]} has shape {shape_of(v)}"
-              for k, v in (("dW1", W1), ("dW2", W2), ("dW3", W3), ("db1", b1), ("db2", b2), ("db3", b3),
-                           ("dA1", A1), ("dA2", A2)) if g[k].shape != v.shape]  # fmt: skip
+    shapes = shape_mismatches(g, dW1=W1, dW2=W2, dW3=W3, db1=b1, db2=b2, db3=b3, dA1=A1, dA2=A2)
     if shapes:
         return wrong("; ".join(shapes) + ".")
     problems: list[tuple[int | None, str]] = []

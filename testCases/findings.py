@@ -67,6 +67,12 @@ def shape_of(value) -> str:
     return str(tuple(np.shape(value)))
 
 
+def shape_mismatches(grads: dict, **differentiated) -> list[str]:
+    """One clause per gradient whose shape differs from what it differentiates (dW1=W1, ...)."""
+    return [f"{key} has shape {shape_of(grads[key])} but {key[1:]} has shape {shape_of(value)}"
+            for key, value in differentiated.items() if grads[key].shape != np.shape(value)]  # fmt: skip
+
+
 def number(x: float) -> str:
     """A number as a student reads it: 6 significant digits."""
     return f"{float(x):.6g}"

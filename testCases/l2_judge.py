@@ -15,7 +15,7 @@ import numpy as np
 from reg_utils.cost import compute_cost
 
 from .contract import GRAD_KEYS
-from .findings import RIGHT, Finding, Wrong, array, close, number, returned, shape_of, wrong
+from .findings import RIGHT, Finding, Wrong, array, close, number, returned, shape_mismatches, wrong
 
 LAYERS = (1, 2, 3)
 
@@ -245,9 +245,7 @@ def judge_l2_backward(inputs: dict, output) -> Finding:
     (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3) = (np.asarray(c, dtype=float) for c in cache)
     m = X.shape[1]
     layers = {3: (W3, b3, A2, None), 2: (W2, b2, A1, A2), 1: (W1, b1, X, A1)}
-    wrong_shapes = [f"{k} has shape {shape_of(g[k])} but {k[1:]} has shape {shape_of(v)}"
-                    for k, v in (("dW1", W1), ("dW2", W2), ("dW3", W3), ("db1", b1), ("db2", b2), ("db3", b3))
-                    if g[k].shape != v.shape]  # fmt: skip
+    wrong_shapes = shape_mismatches(g, dW1=W1, dW2=W2, dW3=W3, db1=b1, db2=b2, db3=b3)
     if wrong_shapes:
         return wrong("; ".join(wrong_shapes) + ". A gradient has the shape of what it differentiates: "
                      "1/m * np.dot(dZ3, A2.T) for dW3.")  # fmt: skip
