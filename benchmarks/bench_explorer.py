@@ -138,8 +138,10 @@ def student_figures() -> None:
 
 
 def _moves(explorer_page, slider, keys, n):
+    """(first-picture ms, finished ms, (load before, load after)) over ``n`` key presses."""
     page = explorer_page.page
     firsts, finished = [], []
+    load_before = os.getloadavg()[0]
     for index in range(n):
         explorer_page.handle(slider).focus()
         explorer_page.start_recording()
@@ -149,7 +151,7 @@ def _moves(explorer_page, slider, keys, n):
         first, last = explorer_page.latencies()
         firsts.append(first)
         finished.append(last)
-    return firsts, finished
+    return firsts, finished, (load_before, os.getloadavg()[0])
 
 
 def browser_figures() -> None:
@@ -170,7 +172,6 @@ def browser_figures() -> None:
                 try:
                     page = chromium.new_page(viewport={"width": 1400, "height": 1100})
                     explorer_page = bu.open_in_voila(page, server)
-                    load = os.getloadavg()[0]
                     lam = _moves(explorer_page, "lambda", ("ArrowLeft", "ArrowRight"),
                                  BROWSER_MOVES)  # fmt: skip
                     page.locator(".rex-regularizer button", has_text="dropout").click()
@@ -182,12 +183,14 @@ def browser_figures() -> None:
         finally:
             server.stop()
     print(f"browser (Voila page, chromium), key press to decoded picture, median of "
-          f"{BROWSER_MOVES} moves, 1-min load average {load:.2f} on {os.cpu_count()} CPUs:")  # fmt: skip
-    for name, (firsts, finished) in (("L2, lambda 0.7 <-> 0.5", lam),
-                                     ("dropout, keep_prob 0.86 <-> 0.85", kp)):  # fmt: skip
+          f"{BROWSER_MOVES} moves; 1-min load average before -> after the moves, "
+          f"{os.cpu_count()} CPUs:")  # fmt: skip
+    for name, (firsts, finished, (before, after)) in (("L2, lambda 0.7 <-> 0.5", lam),
+                                                      ("dropout, keep_prob 0.86 <-> 0.85", kp)):  # fmt: skip
         print(f"  {name:<34} first picture {statistics.median(firsts):6.0f} ms "
               f"(goal 300), finished 30000 iterations {statistics.median(finished):6.0f} ms "
-              f"(goal 1500); finished min/max {min(finished):.0f}/{max(finished):.0f} ms")  # fmt: skip
+              f"(goal 1500); finished min/max {min(finished):.0f}/{max(finished):.0f} ms; "
+              f"load {before:.2f} -> {after:.2f}")  # fmt: skip
 
 
 def main() -> None:
