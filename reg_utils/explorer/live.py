@@ -73,7 +73,7 @@ class LiveRunner:
         self.initial_norms = [float(np.linalg.norm(initial[f"W{k}"])) for k in (1, 2, 3)]
         self.boundary = BoundaryPainter()
         self.curves = CurvesPainter()
-        # Drawing thread only: when the curves were last drawn and their next redraw is due.
+        # Drawing thread only: the run whose curves were drawn last, and when they are due again.
         self._curves_generation, self._curves_due = -1, 0.0
         self._threads = [
             threading.Thread(target=self.train_loop, daemon=True, name="explorer-train"),
