@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import shutil
@@ -214,6 +215,21 @@ def autograde(course_root: Path = COURSE_ROOT, jobs: int = 2, **options) -> dict
 FEEDBACK_TEMPLATE = Path(__file__).with_name("templates") / "regularization_feedback"
 
 
+def feedback_exporter_options() -> list[str]:
+    """nbconvert options of the feedback page: the kit's template on top of nbgrader's own.
+
+    nbgrader's template folder stays a base folder, so that the kit's
+    template can extend nbgrader's feedback template by name.
+    """
+    upstream = Path(importlib.util.find_spec("nbgrader").origin).parent / "server_extensions" / "formgrader"
+    return [
+        f"--HTMLExporter.template_name={FEEDBACK_TEMPLATE.name}",
+        "--HTMLExporter.template_file=regularization.html.j2",
+        f"--HTMLExporter.extra_template_basedirs={FEEDBACK_TEMPLATE.parent}",
+        f"--HTMLExporter.extra_template_basedirs={upstream / 'templates'}",
+    ]
+
+
 def feedback(course_root: Path = COURSE_ROOT, gradebook: str | None = None) -> None:
     """Write HTML feedback for every graded student, hidden tests redacted."""
     result = nbgrader(
@@ -221,9 +237,7 @@ def feedback(course_root: Path = COURSE_ROOT, gradebook: str | None = None) -> N
         "--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades',"
         "'autograder.nbgrader_ext.RedactHiddenTests','autograder.nbgrader_ext.OfflineMaths',"
         "'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']",
-        f"--HTMLExporter.template_name={FEEDBACK_TEMPLATE.name}",
-        f"--HTMLExporter.extra_template_basedirs={FEEDBACK_TEMPLATE.parent}",
-        check=False, gradebook=gradebook,
+        *feedback_exporter_options(), check=False, gradebook=gradebook,
     )  # fmt: skip
     if result.returncode != 0:
         raise RuntimeError(f"nbgrader generate_feedback failed:\n{result.stderr[-3000:]}")

@@ -6,7 +6,10 @@ Playwright, moves the lambda slider (0.7 <-> 0.5) and the keep_prob slider
 (0.86 <-> 0.85) with the keyboard, and reads the page's own timestamps:
 from the key press to the first new boundary picture decoded in the page,
 and to the picture of the finished 30000-iteration run. Goals: first
-picture <= 300 ms, finished <= 1.5 s (medians). All figures are medians.
+picture <= 300 ms, finished <= 1.5 s (medians). All figures are medians,
+printed with the 1-min load average and the CPU time per move of the
+kernel, the browser and the server (the work a move costs, which the
+load average does not change much).
 """
 
 from __future__ import annotations
@@ -137,9 +140,57 @@ def student_figures() -> None:
           f"median of {REPEATS}: {_median_ms(firsts)} (goal 300 ms; a browser adds transport)")  # fmt: skip
 
 
+def _descendants_cpu() -> dict[int, tuple[str, float]]:
+    """{pid: (kind, CPU seconds so far)} of this process's descendants; kind: kernel, server, browser.
+
+    Unlike wall-clock latencies these hardly depend on what else the
+    machine runs: they say how much work a slider move asks for.
+    """
+    children: dict[int, list[int]] = {}
+    info: dict[int, tuple[str, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat, open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                fields = stat.read().rsplit(")", 1)[1].split()
+                command = cmd.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        pid, parent = int(entry), int(fields[1])
+        children.setdefault(parent, []).append(pid)
+        info[pid] = (command, (int(fields[11]) + int(fields[12])) / tick)
+    found = {}
+    stack = list(children.get(os.getpid(), []))
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, []))
+        command, seconds = info.get(pid, ("", 0.0))
+        # chromium's processes and Playwright's driver are the browser
+        kind = "kernel" if "ipykernel" in command else "server" if "voila" in command else "browser"
+        found[pid] = (kind, seconds)
+    return found
+
+
+def _cpu_between(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds by kind used between two ``_descendants_cpu()`` readings.
+
+    A process that ended in between is not counted (its time is gone from /proc),
+    so the figures are lower bounds.
+    """
+    totals = {"kernel": 0.0, "server": 0.0, "browser": 0.0}
+    for pid, (kind, seconds) in after.items():
+        totals[kind] += seconds - before.get(pid, (kind, 0.0))[1]
+    return totals
+
+
 def _moves(explorer_page, slider, keys, n):
+    """First-picture ms, finished ms, (load before, after), CPU s per move by kind; ``n`` key presses."""
     page = explorer_page.page
     firsts, finished = [], []
+    load_before = os.getloadavg()[0]
+    cpu_before = _descendants_cpu()
     for index in range(n):
         explorer_page.handle(slider).focus()
         explorer_page.start_recording()
@@ -149,7 +200,8 @@ def _moves(explorer_page, slider, keys, n):
         first, last = explorer_page.latencies()
         firsts.append(first)
         finished.append(last)
-    return firsts, finished
+    cpu = {kind: seconds / n for kind, seconds in _cpu_between(cpu_before, _descendants_cpu()).items()}
+    return firsts, finished, (load_before, os.getloadavg()[0]), cpu
 
 
 def browser_figures() -> None:
@@ -170,7 +222,6 @@ def browser_figures() -> None:
                 try:
                     page = chromium.new_page(viewport={"width": 1400, "height": 1100})
                     explorer_page = bu.open_in_voila(page, server)
-                    load = os.getloadavg()[0]
                     lam = _moves(explorer_page, "lambda", ("ArrowLeft", "ArrowRight"),
                                  BROWSER_MOVES)  # fmt: skip
                     page.locator(".rex-regularizer button", has_text="dropout").click()
@@ -182,12 +233,16 @@ def browser_figures() -> None:
         finally:
             server.stop()
     print(f"browser (Voila page, chromium), key press to decoded picture, median of "
-          f"{BROWSER_MOVES} moves, 1-min load average {load:.2f} on {os.cpu_count()} CPUs:")  # fmt: skip
-    for name, (firsts, finished) in (("L2, lambda 0.7 <-> 0.5", lam),
-                                     ("dropout, keep_prob 0.86 <-> 0.85", kp)):  # fmt: skip
+          f"{BROWSER_MOVES} moves; 1-min load average before -> after the moves, "
+          f"{os.cpu_count()} CPUs:")  # fmt: skip
+    scenarios = (("L2, lambda 0.7 <-> 0.5", lam), ("dropout, keep_prob 0.86 <-> 0.85", kp))
+    for name, (firsts, finished, (before, after), cpu) in scenarios:
         print(f"  {name:<34} first picture {statistics.median(firsts):6.0f} ms "
               f"(goal 300), finished 30000 iterations {statistics.median(finished):6.0f} ms "
-              f"(goal 1500); finished min/max {min(finished):.0f}/{max(finished):.0f} ms")  # fmt: skip
+              f"(goal 1500); finished min/max {min(finished):.0f}/{max(finished):.0f} ms; "
+              f"load {before:.2f} -> {after:.2f}")  # fmt: skip
+        print(f"  {'':<34} CPU per move: kernel {1000 * cpu['kernel']:.0f} ms, "
+              f"browser {1000 * cpu['browser']:.0f} ms, server {1000 * cpu['server']:.0f} ms")  # fmt: skip
 
 
 def main() -> None:

@@ -213,6 +213,11 @@ def launch_chromium(playwright):
                                       headless=True)  # fmt: skip
 
 
+#: How often a wait re-checks the page. Playwright's default (every animation frame)
+#: keeps the browser busy, and the machine's CPU is what the explorer's latency
+#: depends on; timings come from the page's own log, not from when a wait returns.
+POLL_MS = 50
+
 # The page keeps a log of what the explorer shows: key presses, every new
 # boundary picture (src change, then load) and every caption change with its
 # data-* attributes, each with performance.now().
@@ -275,6 +280,7 @@ class ExplorerPage:
                     && c.dataset.keepProb === kp.textContent.trim();
             }""",
             timeout=timeout_ms,
+            polling=POLL_MS,
         )
         return self.caption()
 

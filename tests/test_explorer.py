@@ -11,6 +11,7 @@ import ast
 import html.parser
 import importlib
 import inspect
+import io
 import itertools
 import json
 import os
@@ -18,8 +19,10 @@ import pkgutil
 import subprocess
 import sys
 import threading
+import types
 from pathlib import Path
 
+import matplotlib.image
 import numpy as np
 import pytest
 
@@ -36,6 +39,7 @@ from reg_utils import (
 )
 from reg_utils.activations import relu, sigmoid
 from reg_utils.errors import RegularizationInputError
+from reg_utils.explorer import live
 from reg_utils.predict import accuracy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -354,9 +358,75 @@ def test_app_shows_the_assignments_run_with_matching_numbers(make_app, football)
     assert app.shown_accuracy == (train_acc, test_acc)
     assert f"{100 * train_acc:.1f} %" in app.accuracy.value
     assert f"{100 * test_acc:.1f} %" in app.accuracy.value
-    assert app.image.value[:8] == b"\x89PNG\r\n\x1a\n"
-    assert app.curves_image.value[:4] == b"\x89PNG"
+    assert app.image.value[:3] == b"\xff\xd8\xff"  # JPEG: the boundary is redrawn often
+    assert app.curves_image.value[:8] == b"\x89PNG\r\n\x1a\n"  # PNG: thin lines and text
     assert app.errors == []
+
+
+def test_the_boundary_picture_shows_the_networks_prediction(make_app):
+    """Where the finished network says blue (label 1) the picture is blue, red where it says red.
+
+    Probes are grid points at least 0.2 from the 0.5 level, away from every
+    data point and from the axes' frame, read back from the JPEG on screen
+    at their pixel.
+    """
+    app = make_app(num_iterations=5000)
+    frame = settle(app)
+    painter = app.live.boundary
+    pixels = matplotlib.image.imread(io.BytesIO(app.image.value), format="jpeg")
+    assert pixels.shape[:2] == (painter.figure.bbox.height, painter.figure.bbox.width)
+    probs = engine.predict_proba(painter._grid, frame.parameters).ravel()
+    points = np.concatenate([frame.data.train_X, frame.data.test_X], axis=1)
+    gap = np.min(np.linalg.norm(painter._grid.T[:, None, :] - points.T[None, :, :], axis=2), axis=1)
+    x_lo, x_hi, y_lo, y_hi = frame.data.limits
+    inside = (np.abs(painter._grid[0] - (x_lo + x_hi) / 2) < 0.45 * (x_hi - x_lo)) & (
+        np.abs(painter._grid[1] - (y_lo + y_hi) / 2) < 0.45 * (y_hi - y_lo)
+    )  # away from the axes' frame
+    clear = inside & (gap > 0.04 * max(x_hi - x_lo, y_hi - y_lo))  # ~12 pixels from a marker
+    checked = {"blue": 0, "red": 0}
+    for colour, chosen in (("blue", clear & (probs > 0.7)), ("red", clear & (probs < 0.3))):
+        for x, y in painter._grid.T[chosen][::25]:
+            column, row_up = painter.axes.transData.transform((x, y))
+            red, _, blue = pixels[int(pixels.shape[0] - row_up), int(column), :3].astype(int)
+            assert (blue > red + 20) if colour == "blue" else (red > blue + 20), (colour, x, y)
+            checked[colour] += 1
+    assert min(checked.values()) >= 10, checked  # both classes of the plane were probed
+
+
+def test_pictures_in_the_middle_of_a_run_are_paced(make_app, monkeypatch):
+    """Between pictures of one run the drawing thread waits; the first and the last are not held.
+
+    The explorer's clock is stopped, so a middle picture never comes due:
+    only the first and the final picture of the run are drawn. Training is
+    held after its first snapshot until that one is drawn, so the verdict
+    does not depend on how fast this machine trains or draws.
+    """
+    assert live._pause(0.001, live._FRAME_EVERY) == live._FRAME_EVERY
+    slow_drawing = 3 * live._FRAME_EVERY * live._PAINT_SHARE
+    assert live._pause(slow_drawing, live._FRAME_EVERY) == pytest.approx(3 * live._FRAME_EVERY)
+
+    app = make_app(start=False)
+    monkeypatch.setattr(live, "time", types.SimpleNamespace(perf_counter=lambda: 1000.0))
+    drawn, published = [], []
+    paint, publish = app.live.paint, app.live.publish
+
+    def paint_spy(frame, view):
+        paint(frame, view)
+        drawn.append((frame.generation, frame.iteration, frame.done))
+
+    def publish_spy(frame):
+        publish(frame)
+        published.append((frame.generation, frame.iteration, frame.done))
+        if len(published) == 1:
+            assert frame.drawn.wait(WAIT)  # the first picture is drawn before training goes on
+
+    app.live.paint, app.live.publish = paint_spy, publish_spy
+    app.set(lambd=0.3)
+    final = settle(app)
+    assert len(published) >= 4, published  # snapshots came in the middle of the run ...
+    first, last = published[0], published[-1]
+    assert drawn == [first, last], (drawn, published)  # ... and none of them was drawn
+    assert last == (final.generation, 30000, True)
 
 
 def test_weights_shrink_as_lambda_grows(make_app):

@@ -17,7 +17,7 @@ hands a job to a training thread, which runs the compiled engine
 (``reg_utils.engine``, GIL released) in chunks and checks the counter
 between chunks (~40 ms each), so a stale run stops at once. A drawing
 thread renders the newest snapshot with matplotlib's object API on Agg
-canvases (never pyplot, always under one lock) into PNG bytes for
+canvases (never pyplot, always under one lock) into JPEG and PNG bytes for
 ``ipywidgets.Image``, and publishes it only if its generation is still
 the current one: the picture at rest always belongs to the values shown.
 

@@ -93,7 +93,7 @@ class Controls:
                                           indent=False)  # fmt: skip
         self.show_test.add_class("rex-show-test")
         self.slow = widgets.Checkbox(value=False, description="slow motion", indent=False)
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="352px"))
+        self.image = widgets.Image(format="jpeg", layout=widgets.Layout(width="352px"))
         self.image.add_class("rex-boundary")
         self.curves_image = widgets.Image(format="png", layout=widgets.Layout(width="368px"))
         self.curves_image.add_class("rex-curves")

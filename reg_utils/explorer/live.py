@@ -35,8 +35,12 @@ _FIRST_CHUNK = {"engine": 300, "student": 20}
 _CHUNK_SECONDS = 0.04  # later chunks last about this long: a newer setting waits no longer
 _MAX_CHUNK = 5000
 _SLOW_CHUNK = 300  # slow motion: one picture every 300 iterations
-_CURVES_EVERY = 0.25  # seconds between redraws of the cost/weights panel
-_FRAME_EVERY = 0.08  # seconds between pictures of one run (the first and last are not held)
+_FRAME_EVERY = 0.1  # at least this many seconds between pictures of one run (not the first or last)
+_CURVES_EVERY = 0.3  # at least this many seconds between redraws of the cost/weights panel
+#: Pictures in the middle of a run use at most about this share of the wall time:
+#: the pause after one is its drawing time / _PAINT_SHARE. On a loaded machine drawing
+#: slows down, so fewer pictures come and training (the finished picture) keeps the CPU.
+_PAINT_SHARE = 0.2
 
 
 class LiveRunner:
@@ -69,7 +73,8 @@ class LiveRunner:
         self.initial_norms = [float(np.linalg.norm(initial[f"W{k}"])) for k in (1, 2, 3)]
         self.boundary = BoundaryPainter()
         self.curves = CurvesPainter()
-        self._last_curves = 0.0  # when the curves were last drawn (drawing thread only)
+        # Drawing thread only: the run whose curves were drawn last, and when they are due again.
+        self._curves_generation, self._curves_due = -1, 0.0
         self._threads = [
             threading.Thread(target=self.train_loop, daemon=True, name="explorer-train"),
             threading.Thread(target=self.paint_loop, daemon=True, name="explorer-paint"),
@@ -224,14 +229,15 @@ class LiveRunner:
     # -- drawing -----------------------------------------------------------
 
     def paint_loop(self) -> None:
-        """Draw the newest snapshot; pictures of one run come at most every _FRAME_EVERY s.
+        """Draw the newest snapshot; the first and last pictures of a run at once, others paced.
 
-        The pause leaves the CPU to training (this machine may have two
-        cores for the kernel, the server and the browser together); the
-        first picture of a run and its final one are drawn at once.
+        Between two pictures of one run the thread waits at least
+        _FRAME_EVERY s, and longer when drawing is slow (see _PAINT_SHARE):
+        the pause leaves the CPU to training, which shares this machine's
+        cores with the kernel, the server and the browser.
         """
         state = self.state
-        painted_generation, painted_at = -1, 0.0
+        painted_generation, due = -1, 0.0
         while True:
             with state.lock:
                 while state.pending is None and not state.closed:
@@ -239,13 +245,13 @@ class LiveRunner:
                 if state.closed:
                     return
                 frame = state.pending
-                hold = painted_at + _FRAME_EVERY - time.perf_counter()
+                hold = due - time.perf_counter()
                 if not frame.done and frame.generation == painted_generation and hold > 0:
                     state.wake.wait(hold)
                     continue
                 state.pending = None
                 view = state.view_version
-            painted_generation, painted_at = frame.generation, time.perf_counter()
+            started = time.perf_counter()
             try:
                 self.paint(frame, view)
             except Exception as exc:
@@ -253,6 +259,8 @@ class LiveRunner:
                     self.show_error(exc, failed=frame.done)
             finally:
                 frame.drawn.set()
+            painted_generation = frame.generation
+            due = started + _pause(time.perf_counter() - started, _FRAME_EVERY)
 
     def paint(self, frame: Frame, view: int) -> None:
         """Draw ``frame``: the boundary first (the picture people wait for), then the curves."""
@@ -275,11 +283,12 @@ class LiveRunner:
                 f'data-test="{test_acc!r}">Train accuracy <b>{100 * train_acc:.1f} %</b> '
                 f"· test accuracy <b>{100 * test_acc:.1f} %</b></div>"
             )
-        now = time.perf_counter()
-        if frame.done or now - self._last_curves >= _CURVES_EVERY:
-            self._last_curves = now
+        started = time.perf_counter()
+        if frame.done or frame.generation != self._curves_generation or started >= self._curves_due:
             with _MPL_LOCK:
                 curves = self.curves.paint(frame, self.initial_norms)
+            self._curves_generation = frame.generation
+            self._curves_due = started + _pause(time.perf_counter() - started, _CURVES_EVERY)
             with state.lock:
                 if not state.is_current(frame):
                     return
@@ -294,6 +303,11 @@ class LiveRunner:
                 state.shown_view = view
                 state.shown_accuracy = (train_acc, test_acc)
                 state.wake.notify_all()
+
+
+def _pause(took: float, least: float) -> float:
+    """Seconds from the start of one drawing to the next: ``least``, or more when drawing took long."""
+    return max(least, took / _PAINT_SHARE)
 
 
 def _caption(frame: Frame, show_test: bool) -> str:
