@@ -1,0 +1,471 @@
+"""Grading on a Dask cluster: one task per submission, verdicts and writing in this one process.
+
+``--cluster local:N`` starts a ``dask.distributed`` LocalCluster of N worker
+processes; ``--cluster tcp://HOST:PORT`` uses a running scheduler whose
+workers were started with ``dask worker`` (``make dask-worker``) on any
+machines. What travels, and why (autograder/README.md, "Grading on a Dask
+cluster"):
+
+- to a worker: the submission's files as bytes (read here, with the bounds
+  the sandbox's scratch copy has), the steps this process planned from the
+  source notebook (cell sources, the hidden tests' inputs as wire data, never
+  their expected values), the limits, and the hash of the kit's sources;
+- back: what the sandbox sent, as plain data (cell outputs, the graded
+  functions' outputs, faults, why it stopped).
+
+No shared folder is needed. The worker grades in the same rootless sandbox
+as a local batch, from a fork server of its own, as the worker's user. This
+process judges the outputs and writes the graded notebook, the gradebook and
+the status file through ``Batch``'s own path, so grades are the local
+batch's. Results arrive with ``distributed.as_completed``; each task is
+keyed by the submission's content hash and the source's (plus the kit's),
+and a cluster run always resumes: what an earlier run graded from the same
+files, source and kit is not sent again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import os
+import re
+import select
+import shutil
+import signal
+import stat
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from distributed import Client, Event, KilledWorker, LocalCluster, Variable, as_completed
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from .batch import (
+    MAX_SCORE,
+    Batch,
+    GradingError,
+    Options,
+    Result,
+    _contained,
+    _interrupt,
+    _Job,
+    _matplotlib_cache,
+)
+from .extract import walk
+from .progress import Progress
+from .sandbox import (
+    REPO_ROOT,
+    WORKDIR_PREFIX,
+    Limits,
+    Sandbox,
+    Zygote,
+    clean_stale_workdirs,
+    isolation_problem,
+)
+from .text import clean
+
+#: The kit's code whose hash a worker must share with the client (same grader, same checks).
+KIT_PACKAGES = ("autograder", "reg_utils", "testCases")
+LOCAL = re.compile(r"local:(\d+)")
+#: Seconds to reach a scheduler, and to wait for its first worker.
+CONNECT_TIMEOUT = 30.0
+WORKER_TIMEOUT = 120.0
+#: Tasks in flight per worker thread: enough to keep workers busy, few submissions held in memory.
+IN_FLIGHT_PER_THREAD = 2
+FIX_KIT = (
+    "install the same kit on every worker (the same commit, `make install`) and restart its "
+    "`dask worker` (make dask-worker SCHEDULER=...)"
+)
+
+
+class WorkerUnfit(RuntimeError):
+    """A worker cannot grade at all (other kit, no confinement): the batch stops, naming the fix."""
+
+
+@dataclass(frozen=True)
+class FaultInjection:
+    """TEST-ONLY faults, set by the instructor's side (never by a submission's content).
+
+    The tests use them to kill processes at known moments instead of waiting
+    on the clock; a normal run leaves every field empty, and the command
+    line cannot set them.
+    """
+
+    #: students whose task kills its own worker process (SIGKILL) before grading: a "poison" submission
+    kill_worker_for: tuple[str, ...] = ()
+    #: students whose task, once its sandbox started, publishes the worker's pid in the Dask Variable
+    #: ``reg-grader-pid-<student>``, sets the Event ``reg-grader-started-<student>`` and waits for the
+    #: Event ``reg-grader-release-<student>``
+    hold_for: tuple[str, ...] = ()
+    #: the client kills itself (SIGKILL) after recording this many new grades
+    client_dies_after: int | None = None
+
+
+def kit_digest(root: Path = REPO_ROOT) -> str:
+    """sha256 over the names and bytes of the kit's Python sources (``KIT_PACKAGES``)."""
+    digest = hashlib.sha256()
+    for package in KIT_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def pack_files(folder: Path | None, budget: int) -> list[tuple[str, bytes | None]]:
+    """The submission's folders (None) and regular files (bytes), as the sandbox's scratch copy takes them.
+
+    Same walk, same bounds (``extract.walk``, no links, ``budget`` bytes): what
+    does not fit is left out, as it would be from a local sandbox.
+    """
+    packed: list[tuple[str, bytes | None]] = []
+    if folder is None:
+        return packed
+    for relative, path, is_folder in walk(folder):
+        if is_folder:
+            packed.append((relative, None))
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        with os.fdopen(fd, "rb") as source:
+            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                continue
+            data = source.read(budget + 1)
+        if len(data) <= budget:
+            budget -= len(data)
+            packed.append((relative, data))
+    return packed
+
+
+def unpack_files(packed: list[tuple[str, bytes | None]], target: Path) -> Path:
+    """Write ``pack_files``'s output under ``target``; names are checked to stay inside it."""
+    target.mkdir(parents=True)
+    base = target.resolve()
+    for relative, data in packed:
+        path = (target / relative).resolve()
+        if base not in path.parents:
+            raise ValueError(f"a packed file name leaves the folder: {relative!r}")
+        if data is None:
+            path.mkdir(exist_ok=True)
+        else:
+            path.write_bytes(data)
+    return target
+
+
+# ------------------------------------------------------------------ the worker's side
+
+
+class _WorkerGrader:
+    """Per worker process: a work folder and a fork server, made by the first task it runs."""
+
+    lock = threading.Lock()
+    current: _WorkerGrader | None = None
+
+    def __init__(self, isolate: bool):
+        if isolate:  # fail closed, as the local batch does
+            problem = isolation_problem()
+            if problem is not None:
+                raise WorkerUnfit(f"the Dask worker on {_hostname()} cannot confine submissions: {problem}")
+        clean_stale_workdirs()
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
+        self.mpl_cache = _matplotlib_cache()
+        self.zygote = Zygote(self.workdir, self.mpl_cache)
+        self.spawning = threading.Lock()  # one request at a time on the fork server's socket
+
+    @classmethod
+    def get(cls, isolate: bool) -> _WorkerGrader:
+        with cls.lock:
+            if cls.current is None:
+                cls.current = cls(isolate)
+            return cls.current
+
+    @classmethod
+    def close(cls) -> None:
+        with cls.lock:
+            if cls.current is not None:
+                cls.current.zygote.close()
+                shutil.rmtree(cls.current.workdir, ignore_errors=True)
+                cls.current = None
+
+
+def _hostname() -> str:
+    return os.uname().nodename
+
+
+@contextlib.contextmanager
+def _held(student: str, faults: FaultInjection):
+    """Test-only: say that this student's sandbox is running, then wait until the test lets it go on."""
+    if student in faults.hold_for:
+        Variable(f"reg-grader-pid-{student}").set(os.getpid())
+        Event(f"reg-grader-started-{student}").set()
+        Event(f"reg-grader-release-{student}").wait(timeout=WORKER_TIMEOUT)
+    yield
+
+
+_checked_kits: set[str] = set()
+
+
+def grade_on_worker(task: dict) -> dict:
+    """A Dask task: grade one submission in a sandbox on this worker; plain data back (no verdicts).
+
+    Raises ``WorkerUnfit`` when this worker runs another kit than the client
+    or cannot confine submissions; the client then stops the batch.
+    """
+    if task["kit"] not in _checked_kits:
+        here = kit_digest()
+        if here != task["kit"]:
+            raise WorkerUnfit(
+                f"the Dask worker on {_hostname()} (pid {os.getpid()}) runs another version of the kit "
+                f"(sources hash {here[:12]}, the client's {task['kit'][:12]}): {FIX_KIT}"
+            )
+        _checked_kits.add(here)
+    faults = FaultInjection(**task["faults"])
+    student = task["student"]
+    if student in faults.kill_worker_for:
+        os.kill(os.getpid(), signal.SIGKILL)
+    grader = _WorkerGrader.get(task["isolate"])
+    limits = Limits(**task["limits"])
+    folder = None
+    if task["files"] is not None:
+        folder = unpack_files(task["files"], Path(tempfile.mkdtemp(dir=grader.workdir, prefix="in-")) / "s")
+    sandbox = Sandbox(student, task["steps"], folder, grader.workdir, limits, task["isolate"])
+    sandbox.mpl_cache, sandbox.zygote = grader.mpl_cache, grader.zygote
+    try:
+        with grader.spawning:
+            sandbox.start()
+        with _held(student, faults):
+            _drive(sandbox)
+        return {
+            "hello": sandbox.hello,
+            "cells": sandbox.cells,
+            "checks": sandbox.checks,
+            "faults": sandbox.faults,
+            "stop": sandbox.stop,
+        }
+    finally:
+        sandbox.cleanup()
+        if folder is not None:
+            shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def _drive(sandbox: Sandbox) -> None:
+    """Read the sandbox's messages and watch its deadlines until it is done (the batch's loop, for one)."""
+    while not sandbox.done:
+        wait = sandbox.deadline() - time.monotonic()
+        ready, _, _ = select.select([sandbox.sock], [], [], min(max(wait, 0.0), 1.0))
+        if ready:
+            _contained(sandbox, sandbox.receive)
+        _contained(sandbox, lambda: sandbox.check_deadline(time.monotonic()))
+
+
+class GraderPlugin(WorkerPlugin):
+    """Starts a worker's fork server as the worker starts (its preload overlaps the batch's start-up),
+    stops it and removes the work folder when the worker closes."""
+
+    def __init__(self, isolate: bool):
+        self.isolate = isolate
+
+    def setup(self, worker) -> None:
+        with contextlib.suppress(Exception):  # a worker that cannot grade says why in its first task
+            _WorkerGrader.get(self.isolate)
+
+    def teardown(self, worker) -> None:
+        _WorkerGrader.close()
+
+
+# ------------------------------------------------------------------ the client's side
+
+
+@dataclass
+class RemoteRun:
+    """A sandbox run that happened on a worker, with the fields ``Batch._conclude`` reads of a ``Sandbox``."""
+
+    limits: Limits
+    hello: dict | None
+    cells: dict
+    checks: dict
+    faults: dict
+    stop: str | None
+
+    def cleanup(self) -> None:
+        """Nothing to end here: the worker ended the sandbox."""
+
+
+def connect(cluster: str):
+    """(client, LocalCluster or None) for ``local:N`` or ``tcp://HOST:PORT``; GradingError if unusable."""
+    local = LOCAL.fullmatch(cluster)
+    if local:
+        workers = int(local.group(1))
+        if workers < 1:
+            raise GradingError("--cluster local:N needs N >= 1 worker processes")
+        # threads_per_worker=1: one sandbox per worker process at a time; memory_limit=0: the sandbox's
+        # rlimits and cgroup bound memory, Dask's own monitor would only see the worker process.
+        local_cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",  # the HTTP endpoints on a free port, no fixed 8787
+            memory_limit=0,
+        )
+        return Client(local_cluster), local_cluster
+    if not cluster.startswith("tcp://"):
+        raise GradingError(f"unknown --cluster {cluster!r}: use local:N or tcp://HOST:PORT (a scheduler)")
+    try:
+        client = Client(cluster, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise GradingError(
+            f"cannot reach the Dask scheduler at {cluster} ({exc}): start one with `dask scheduler` "
+            "(make dask-scheduler) and check the address"
+        ) from None
+    try:
+        client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+    except TimeoutError:
+        client.close()
+        raise GradingError(
+            f"no Dask worker joined the scheduler at {cluster} within {WORKER_TIMEOUT:g} s: start workers "
+            "with `make dask-worker SCHEDULER=...` on machines with the same kit"
+        ) from None
+    return client, None
+
+
+class ClusterBatch(Batch):
+    """``Batch`` whose sandboxes run on Dask workers; this process still judges and writes every grade."""
+
+    def __init__(self, course_root: Path, options: Options, faults: FaultInjection | None = None):
+        super().__init__(course_root, dataclasses.replace(options, resume=True))
+        self.faults = faults or FaultInjection()
+        self.kit = kit_digest()
+        self.source_digest += f"-kit{self.kit[:12]}"  # another grader or checks: grade again
+        self.recorded = 0
+
+    def _check_isolation(self) -> None:
+        """Each worker probes its own machine before its first sandbox (fail closed there)."""
+
+    @contextlib.contextmanager
+    def _grader(self):
+        client, local_cluster = connect(self.options.cluster)
+        try:
+            client.register_plugin(GraderPlugin(self.options.isolate), name="reg-grader")
+            yield lambda submissions: self._grade_on(client, submissions)
+        finally:
+            client.close()
+            if local_cluster is not None:
+                local_cluster.close()
+
+    def _grade_on(self, client, submissions) -> None:
+        pending = deque(_Job(s) for s in submissions)
+        in_flight: dict = {}
+        done = as_completed()
+        progress = Progress(len(submissions), self.stream, self.options.tty, MAX_SCORE, self.banner)
+        previous = signal.getsignal(signal.SIGTERM)
+        with contextlib.suppress(ValueError):  # not the main thread: SIGTERM keeps its handler
+            signal.signal(signal.SIGTERM, _interrupt)
+
+        def top_up() -> None:
+            window = max(2, IN_FLIGHT_PER_THREAD * sum(client.nthreads().values()))
+            while pending and len(in_flight) < window:
+                job = pending.popleft()
+                if self._skip_unchanged(job):
+                    progress.finished(self.results[-1])
+                    continue
+                task = self._task(job)
+                if task is None:  # finished here (no runnable notebook)
+                    progress.finished(self.results[-1])
+                    continue
+                future = client.submit(grade_on_worker, task, key=self._key(job), pure=False)
+                in_flight[future] = job
+                done.add(future)
+                progress.started(job.submission.student)
+
+        try:
+            top_up()
+            for future in done:
+                job = in_flight.pop(future)
+                self._collect(job, future)
+                progress.finished(self.results[-1])
+                self.recorded += 1
+                if self.recorded == self.faults.client_dies_after:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                top_up()
+        except KeyboardInterrupt:
+            self.interrupted = True
+            for future, job in in_flight.items():
+                future.cancel()
+                self._record_interrupted(job)
+            in_flight.clear()
+            for job in pending:
+                self.results.append(
+                    Result(
+                        job.submission.student, "interrupted", self._zeros(),
+                        reason="not graded: the batch was interrupted",
+                    )
+                )  # fmt: skip
+        finally:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, previous)
+            progress.close()
+            for future in in_flight:
+                future.cancel()
+
+    def _key(self, job: _Job) -> str:
+        """The task's key: the submission's content hash, the source's and the student's (copies differ)."""
+        name = hashlib.sha256(job.submission.student.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        return f"reg-grade-{job.submission.digest[:20]}-{self.source_digest}-{name}"
+
+    def _task(self, job: _Job) -> dict | None:
+        """The plain data a worker needs for this submission; None when it was finished here instead."""
+        submission = job.submission
+        job.started = time.monotonic()
+        self.status.set(submission.student, status="grading", digest=submission.digest)
+        if submission.problem is not None:
+            self._finish(job)
+            return None
+        limits = self.options.limits
+        try:
+            steps = self._steps(job)
+            files = pack_files(submission.folder, limits.copy_mb << 20)
+        except Exception as exc:
+            reason = f"the grader could not start this submission ({type(exc).__name__}: {exc})"
+            self._zero_or_error(job, reason)
+            return None
+        return {
+            "student": submission.student,
+            "kit": self.kit,
+            "steps": steps,
+            "files": files,
+            "limits": dataclasses.asdict(limits),
+            "isolate": self.options.isolate,
+            "faults": dataclasses.asdict(self.faults),
+        }
+
+    def _collect(self, job: _Job, future) -> None:
+        """Turn a finished task into the student's recorded grade (a 0 with the reason if the task failed)."""
+        try:
+            data = future.result()
+        except WorkerUnfit as exc:
+            raise GradingError(str(exc)) from None
+        except KilledWorker:
+            self._zero_or_error(
+                job,
+                "grading this submission killed every Dask worker that ran it, until the scheduler "
+                "stopped retrying (KilledWorker, see distributed.scheduler.allowed-failures); "
+                "nothing could be judged",
+            )
+            return
+        except Exception as exc:
+            self._zero_or_error(job, f"the grader failed on a worker ({type(exc).__name__}: {exc})")
+            return
+        job.sandbox = RemoteRun(self.options.limits, **data)
+        self._finish(job)
+
+    def _zero_or_error(self, job: _Job, reason: str) -> None:
+        reason = clean(reason)
+        try:
+            self.results.append(self._record_zero(job, reason))
+        except Exception:
+            self._record_error(job, reason)
