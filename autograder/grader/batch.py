@@ -28,6 +28,8 @@ from pathlib import Path
 from autograder.hidden_checks import CHECKS
 from autograder.reference import ASSIGNMENT, GRADED_FUNCTIONS
 
+from .drive import contained as _contained
+from .drive import matplotlib_cache as _matplotlib_cache
 from .extract import NOTEBOOK, Submission, read_submission
 from .gradebook import GradebookError, GradebookWriter, StatusFile, course_lock, write_notebook
 from .judge import Calls, judge
@@ -474,14 +476,6 @@ class Batch:
         self.results.append(Result(student, "interrupted", self._zeros(), reason=reason))
 
 
-def _contained(sandbox: Sandbox, action) -> None:
-    """Run ``action`` on one student's sandbox; any exception ends that sandbox only, with the reason."""
-    try:
-        action()
-    except Exception as exc:
-        sandbox.finish(clean(f"the grader failed on this submission's data ({type(exc).__name__}: {exc})"))
-
-
 def _grader_faults(outputs) -> list[str]:
     """Messages of the calls the sandbox had to stop (hang) or lost (crash), as opposed to ordinary errors."""
     found = []
@@ -504,16 +498,6 @@ def _unique(items: list[str]) -> list[str]:
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
-
-
-def _matplotlib_cache() -> str | None:
-    """The grader's matplotlib cache folder, so sandboxes load the font list instead of rebuilding it."""
-    try:
-        import matplotlib
-
-        return matplotlib.get_cachedir()
-    except Exception:
-        return None
 
 
 def check_course(course_root: Path) -> None:
