@@ -90,9 +90,6 @@ def pack_files(folder: Path | None, budget: int) -> list[tuple[str, bytes | None
     return packed
 
 
-# ------------------------------------------------------------------ the client's side
-
-
 @dataclass
 class RemoteRun:
     """A sandbox run that happened on a worker, with the fields ``Batch._conclude`` reads of a ``Sandbox``."""
