@@ -308,3 +308,13 @@ def test_a_submission_that_kills_every_worker_gets_a_recorded_zero(template, tmp
     assert "KilledWorker" in poison.reason
     assert _once_each(root)["poison"] == dict.fromkeys(CHECKS, 0.0)
     assert _grades(root)["poison"][0] == "faults"
+
+
+def test_a_worker_with_another_kit_stops_the_batch_naming_the_fix(template, tmp_path, scheduler):
+    root = _course(template, tmp_path, copies={"someone": "correct"})
+    batch = ClusterBatch(root, _quiet(cluster=scheduler))
+    batch.kit = "0" * 64  # what the workers would see from a client on another commit
+    with pytest.raises(GradingError, match=r"runs another version of the kit .*make install"):
+        batch.run()
+    status = json.loads((root / ".grading" / "status.json").read_text())["students"]
+    assert status["someone"]["status"] == "grading"  # nothing recorded: the next run grades it
