@@ -318,3 +318,13 @@ def test_a_worker_with_another_kit_stops_the_batch_naming_the_fix(template, tmp_
         batch.run()
     status = json.loads((root / ".grading" / "status.json").read_text())["students"]
     assert status["someone"]["status"] == "grading"  # nothing recorded: the next run grades it
+
+
+def test_a_worker_that_cannot_confine_refuses_to_grade(monkeypatch):
+    from autograder.grader import worker
+
+    monkeypatch.setattr(worker, "isolation_problem", lambda: "user namespaces are switched off")
+    monkeypatch.setattr(worker._WorkerGrader, "confined", False)
+    with pytest.raises(worker.WorkerUnfit, match="cannot confine submissions: user namespaces are switched"):
+        worker._WorkerGrader.get(isolate=True)
+    assert worker._WorkerGrader.current is None  # nothing started

@@ -93,16 +93,13 @@ def unpack_files(packed: list[tuple[str, bytes | None]], target: Path) -> Path:
 
 
 class _WorkerGrader:
-    """Per worker process: a work folder and a fork server, made by the first task it runs."""
+    """Per worker process: a work folder and a fork server, made once and shared by its tasks."""
 
     lock = threading.Lock()
     current: _WorkerGrader | None = None
+    confined = False  # the isolation probe passed in this process
 
-    def __init__(self, isolate: bool):
-        if isolate:  # fail closed, as the local batch does
-            problem = isolation_problem()
-            if problem is not None:
-                raise WorkerUnfit(f"the Dask worker on {_hostname()} cannot confine submissions: {problem}")
+    def __init__(self):
         clean_stale_workdirs()
         self.workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
         self.mpl_cache = matplotlib_cache()
@@ -111,9 +108,16 @@ class _WorkerGrader:
 
     @classmethod
     def get(cls, isolate: bool) -> _WorkerGrader:
+        """The worker's grader; with ``isolate``, WorkerUnfit unless this machine confines (fail closed)."""
         with cls.lock:
+            if isolate and not cls.confined:
+                problem = isolation_problem()
+                if problem is not None:
+                    where = f"the Dask worker on {_hostname()}"
+                    raise WorkerUnfit(f"{where} cannot confine submissions: {problem}")
+                cls.confined = True
             if cls.current is None:
-                cls.current = cls(isolate)
+                cls.current = cls()
             return cls.current
 
     @classmethod
