@@ -93,7 +93,7 @@ bench-grading: $(STAMP) ## Grade 40 generated submissions: JOBS=1 and 2, full an
 release: $(STAMP) ## Generate the student notebook from the instructor source (FORCE=1 replaces one holding work)
 	$(BIN)/python -m autograder.tools release $(if $(FORCE),--force) $(GRADEBOOK_ARG)
 
-autograde: $(STAMP) ## Grade autograder/submitted/* in sandboxes, JOBS=N in parallel, GRADEBOOK=URL (see autograder/README.md)
+autograde: $(STAMP) ## Grade autograder/submitted/* in sandboxes, JOBS=N in parallel, GRADEBOOK=URL, CLUSTER=local:N|tcp://HOST:PORT (see autograder/README.md)
 	$(BIN)/python -m autograder.tools autograde --jobs $(JOBS) --mode $(MODE) $(GRADEBOOK_ARG) $(CLUSTER_ARG)
 
 # A worker needs this kit at the same commit (the grader checks a hash of its sources) and runs its
