@@ -8,8 +8,9 @@ and would flatter the parallel speed-up. Prints the
 wall time per submission for each JOBS, the speed-up, and with ``--stock N``
 the wall time per submission of stock ``nbgrader autograde`` on N correct
 submissions, for comparison; then points mode on a Dask LocalCluster of 1
-and 2 workers (median of ``--cluster-repeats`` runs, 0 to skip). Every run
-must give the expected grades.
+and 2 workers beside the local batch at JOBS=2, taking turns (median of
+``--cluster-repeats`` runs each, 0 to skip). Every run must give the
+expected grades.
 
     python -m benchmarks.bench_grading [--stock N] [--keep] [--cluster-repeats R]
 """
@@ -74,40 +75,47 @@ def grade(root: Path, jobs: int, mode: str = "full", students: list[str] | None 
 
 
 def cluster_rows(root: Path, expected: dict, repeats: int) -> dict:
-    """Points mode on a LocalCluster of 1 and 2 workers: median wall, fixed cost, cost per submission.
+    """Points mode on a LocalCluster of 1 and 2 workers, beside the local batch at JOBS=2, alternated.
 
     A cluster run resumes, so each timed run starts from an empty status file
-    (everything is graded again). The fixed cost (starting the cluster and its
+    (everything is graded again). A cluster's fixed cost (starting it and its
     fork servers, closing it) is the median of runs where every submission is
-    unchanged; the cost per submission is what the full runs take beyond it.
+    unchanged; its cost per submission is what the full runs take beyond it.
+    The three set-ups take turns, so a change of load hits each alike.
     """
     from statistics import median
 
     from autograder.grader.batch import Options, grade_course
 
     status = root / ".grading" / "status.json"
-    rows = {}
-    for workers in (1, 2):
-        options = Options(mode="points", cluster=f"local:{workers}", stream=io.StringIO())
-        walls, fixed = [], []
-        for _ in range(repeats):
+    setups = {"JOBS=2 (local batch)": None, "CLUSTER=local:1": "local:1", "CLUSTER=local:2": "local:2"}
+    walls: dict[str, list[float]] = {name: [] for name in setups}
+    fixed: dict[str, list[float]] = {name: [] for name in setups}
+    for _ in range(repeats):
+        for name, cluster in setups.items():
+            options = Options(jobs=2, mode="points", cluster=cluster, stream=io.StringIO())
             status.unlink(missing_ok=True)
             start = time.perf_counter()
             results = grade_course(root, options)
-            walls.append(time.perf_counter() - start)
+            walls[name].append(time.perf_counter() - start)
             check(results, expected)
+            if cluster is None:
+                fixed[name].append(0.0)
+                continue
             start = time.perf_counter()
             results = grade_course(root, options)  # nothing changed: nothing is sent
-            fixed.append(time.perf_counter() - start)
+            fixed[name].append(time.perf_counter() - start)
             assert {r.status for r in results} == {"unchanged"}, results
-        wall, overhead = median(walls), median(fixed)
+    rows = {}
+    for name in setups:
+        wall, overhead = median(walls[name]), median(fixed[name])
         per = max(wall - overhead, 0.0) / len(expected)
-        rows[workers] = {"wall": wall, "fixed": overhead, "per_submission": per}
-        print(f"  MODE=points CLUSTER=local:{workers}: {wall:6.1f} s wall (median of {repeats}), "
-              f"{overhead:.1f} s of it to start and close the cluster, {per:5.2f} s per submission; "
+        rows[name] = {"wall": wall, "fixed": overhead, "per_submission": per}
+        print(f"  MODE=points {name}: {wall:6.1f} s wall (median of {repeats}), {overhead:.1f} s of it "
+              f"to start and close a cluster, {per:5.2f} s per submission; "
               f"{ESTIMATE_FOR:,} submissions: {(overhead + per * ESTIMATE_FOR) / 3600:.2f} h")  # fmt: skip
-    print(f"  LocalCluster 2 workers vs 1, per submission: "
-          f"{rows[1]['per_submission'] / max(rows[2]['per_submission'], 1e-9):.2f}x")  # fmt: skip
+    one, two = rows["CLUSTER=local:1"]["per_submission"], rows["CLUSTER=local:2"]["per_submission"]
+    print(f"  LocalCluster 2 workers vs 1, per submission: {one / max(two, 1e-9):.2f}x")
     return rows
 
 
@@ -197,8 +205,7 @@ def main(argv=None) -> None:
         }  # fmt: skip
         if args.cluster_repeats > 0:
             rows = cluster_rows(root, expected, args.cluster_repeats)
-            for workers, row in rows.items():
-                record[f"cluster_local{workers}"] = row
+            record["points_alternated"] = rows
         if args.stock:
             per_stock = stock(root, args.stock)
             record["stock_per_submission"] = per_stock
