@@ -5,7 +5,7 @@ One scheduler and two workers are started as separate ``dask scheduler`` /
 logs and the scheduler, never waited for by the clock) and shared by the
 tests; the comparison also runs a LocalCluster. Points mode keeps every run
 short; the verdicts are the full mode's (tests/test_grader_points.py).
-Faults are injected from the instructor's side (``cluster.FaultInjection``):
+Faults are injected from the instructor's side (``worker.FaultInjection``):
 a process is killed at a moment the task announces through a Dask Event.
 """
 
