@@ -102,7 +102,7 @@ def scheduler():
 
     env = dict(
         os.environ,
-        PYTHONPATH=str(REPO_ROOT),
+        PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
         DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1",
     )
     processes, drains = [], []
@@ -282,7 +282,7 @@ def test_a_rerun_after_the_client_was_killed_skips_what_was_graded(template, tmp
     root = _course(template, tmp_path, copies={"a": "correct", "b": "l2_grad_wrong_sign"})
     client = subprocess.run(
         [sys.executable, "-c", CLIENT, str(root), scheduler],
-        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)), capture_output=True, timeout=PATIENCE,
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])), capture_output=True, timeout=PATIENCE,
     )  # fmt: skip
     assert client.returncode == -signal.SIGKILL, client.stderr.decode()[-2000:]
     before = json.loads((root / ".grading" / "status.json").read_text())["students"]
