@@ -52,7 +52,7 @@ from .batch import (
 from .extract import walk
 from .progress import Progress
 from .sandbox import Limits
-from .text import clean
+from .text import clean, terminal
 from .worker import FaultInjection, GraderPlugin, WorkerUnfit, grade_on_worker, kit_digest
 
 LOCAL = re.compile(r"local:(\d+)")
@@ -254,22 +254,36 @@ class ClusterBatch(Batch):
         }
 
     def _collect(self, job: _Job, future) -> None:
-        """Turn a finished task into the student's recorded grade (a 0 with the reason if the task failed)."""
+        """Turn a finished task into the student's recorded grade (a 0 with the reason if the task failed).
+
+        A task lost by the cluster (cancelled, the scheduler gone) is not the
+        student's doing: the batch stops without a grade for them (their mark
+        stays ``grading``) and says to run again, which resumes.
+        """
+        student = job.submission.student
+        if future.status == "error":
+            exc = future.exception()
+            if isinstance(exc, WorkerUnfit):
+                raise GradingError(str(exc))
+            if isinstance(exc, KilledWorker):
+                reason = (
+                    "grading this submission killed every Dask worker that ran it, until the scheduler "
+                    "stopped retrying (KilledWorker, see distributed.scheduler.allowed-failures); "
+                    "nothing could be judged"
+                )
+            else:
+                reason = f"the grader failed on a worker ({type(exc).__name__}: {exc})"
+            self._zero_or_error(job, reason)
+            return
         try:
+            if future.status != "finished":
+                raise RuntimeError(f"the task is {future.status}")
             data = future.result()
-        except WorkerUnfit as exc:
-            raise GradingError(str(exc)) from None
-        except KilledWorker:
-            self._zero_or_error(
-                job,
-                "grading this submission killed every Dask worker that ran it, until the scheduler "
-                "stopped retrying (KilledWorker, see distributed.scheduler.allowed-failures); "
-                "nothing could be judged",
-            )
-            return
         except Exception as exc:
-            self._zero_or_error(job, f"the grader failed on a worker ({type(exc).__name__}: {exc})")
-            return
+            raise GradingError(
+                f"the Dask cluster lost the task grading {terminal(student, 60)} ({type(exc).__name__}: "
+                f"{exc}); students being graded keep their 'grading' mark: run again to finish (it resumes)"
+            ) from None
         job.sandbox = RemoteRun(self.options.limits, **data)
         self._finish(job)
 
