@@ -15,6 +15,9 @@ PORT   ?= 8888
 COURSE := autograder
 # GRADEBOOK=postgresql://USER@HOST/DB grades into a database server; unset: $(COURSE)/gradebook.db.
 GRADEBOOK_ARG := $(if $(GRADEBOOK),--gradebook '$(GRADEBOOK)')
+# CLUSTER=local:N grades on N Dask worker processes here; CLUSTER=tcp://HOST:PORT on a running
+# scheduler's workers (make dask-scheduler, make dask-worker SCHEDULER=...); unset: this machine, JOBS at a time.
+CLUSTER_ARG := $(if $(CLUSTER),--cluster '$(CLUSTER)')
 # MODE=points runs only the cells the graded functions need (autograder/README.md); full is the default.
 MODE   ?= full
 PYTEST := $(BIN)/python -m pytest
@@ -28,7 +31,7 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .DEFAULT_GOAL := help
 .PHONY: help install lab test lint format check bench bench-grading release autograde \
-        feedback grades explore test-lowest clean
+        feedback grades explore test-lowest clean dask-scheduler dask-worker
 
 help: ## List the targets with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -84,14 +87,23 @@ explore: $(STAMP) ## Serve the live regularization explorer with Voila on 127.0.
 	$(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) --strip_sources=True \
 	  notebooks/Explore_regularization.ipynb
 
-bench-grading: $(STAMP) ## Grade 40 generated submissions: JOBS=1 and 2, full and points mode, a 10,000 estimate
+bench-grading: $(STAMP) ## Grade 40 generated submissions: JOBS=1 and 2, full and points mode, LocalCluster 1 and 2, a 10,000 estimate
 	$(BIN)/python -m benchmarks.bench_grading
 
 release: $(STAMP) ## Generate the student notebook from the instructor source (FORCE=1 replaces one holding work)
 	$(BIN)/python -m autograder.tools release $(if $(FORCE),--force) $(GRADEBOOK_ARG)
 
-autograde: $(STAMP) ## Grade autograder/submitted/* in sandboxes, JOBS=N in parallel, GRADEBOOK=URL (see autograder/README.md)
-	$(BIN)/python -m autograder.tools autograde --jobs $(JOBS) --mode $(MODE) $(GRADEBOOK_ARG)
+autograde: $(STAMP) ## Grade autograder/submitted/* in sandboxes, JOBS=N in parallel, GRADEBOOK=URL, CLUSTER=local:N|tcp://HOST:PORT (see autograder/README.md)
+	$(BIN)/python -m autograder.tools autograde --jobs $(JOBS) --mode $(MODE) $(GRADEBOOK_ARG) $(CLUSTER_ARG)
+
+# A worker needs this kit at the same commit (the grader checks a hash of its sources) and runs its
+# sandboxes as its own user; --nthreads 1: one sandbox at a time per worker process.
+dask-scheduler: $(STAMP) ## Start a Dask scheduler for CLUSTER=tcp://HOST:8786 (DASK_PORT=8786)
+	$(BIN)/dask scheduler --port $(or $(DASK_PORT),8786) --no-dashboard
+
+dask-worker: $(STAMP) ## Start a Dask grading worker on this machine: SCHEDULER=tcp://HOST:8786 [NPROCS=2]
+	@test -n "$(SCHEDULER)" || { echo "usage: make dask-worker SCHEDULER=tcp://HOST:PORT" >&2; exit 2; }
+	$(BIN)/dask worker '$(SCHEDULER)' --nworkers $(or $(NPROCS),2) --nthreads 1 --memory-limit 0
 
 feedback: $(STAMP) ## Write HTML feedback for every graded student
 	$(BIN)/python -m autograder.tools feedback $(GRADEBOOK_ARG)

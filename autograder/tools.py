@@ -299,6 +299,8 @@ def main(argv=None) -> int:
     parser.add_argument("--gradebook", metavar="URL", default=None,
                         help="gradebook database URL, e.g. postgresql://USER@HOST/DB "
                              "(default: sqlite COURSE/gradebook.db)")  # fmt: skip
+    parser.add_argument("--cluster", metavar="local:N|tcp://HOST:PORT", default=None,
+                        help="autograde on Dask: N local workers, or a running scheduler")  # fmt: skip
     args = parser.parse_args(argv)
     if args.command == "release":
         try:
@@ -313,7 +315,11 @@ def main(argv=None) -> int:
             parser.error("--jobs must be at least 1")
         return exit_status(
             lambda: grade_submissions(
-                args.course_root, jobs=args.jobs, gradebook=args.gradebook, mode=args.mode
+                args.course_root,
+                jobs=args.jobs,
+                gradebook=args.gradebook,
+                mode=args.mode,
+                **({"cluster": args.cluster} if args.cluster else {}),
             )
         )
     elif args.command == "feedback":

@@ -7,9 +7,12 @@ No submission hangs: a hang costs a timeout, which is waiting, not work,
 and would flatter the parallel speed-up. Prints the
 wall time per submission for each JOBS, the speed-up, and with ``--stock N``
 the wall time per submission of stock ``nbgrader autograde`` on N correct
-submissions, for comparison. Every run must give the expected grades.
+submissions, for comparison; then points mode on a Dask LocalCluster of 1
+and 2 workers beside the local batch at JOBS=2, taking turns (median of
+``--cluster-repeats`` runs each, 0 to skip). Every run must give the
+expected grades.
 
-    python -m benchmarks.bench_grading [--stock N] [--keep]
+    python -m benchmarks.bench_grading [--stock N] [--keep] [--cluster-repeats R]
 """
 
 from __future__ import annotations
@@ -71,6 +74,51 @@ def grade(root: Path, jobs: int, mode: str = "full", students: list[str] | None 
     return time.perf_counter() - start, results
 
 
+def cluster_rows(root: Path, expected: dict, repeats: int) -> dict:
+    """Points mode on a LocalCluster of 1 and 2 workers, beside the local batch at JOBS=2, alternated.
+
+    A cluster run resumes, so each timed run starts from an empty status file
+    (everything is graded again). A cluster's fixed cost (starting it and its
+    fork servers, closing it) is the median of runs where every submission is
+    unchanged; its cost per submission is what the full runs take beyond it.
+    The three set-ups take turns, so a change of load hits each alike.
+    """
+    from statistics import median
+
+    from autograder.grader.batch import Options, grade_course
+
+    status = root / ".grading" / "status.json"
+    setups = {"JOBS=2 (local batch)": None, "CLUSTER=local:1": "local:1", "CLUSTER=local:2": "local:2"}
+    walls: dict[str, list[float]] = {name: [] for name in setups}
+    fixed: dict[str, list[float]] = {name: [] for name in setups}
+    for _ in range(repeats):
+        for name, cluster in setups.items():
+            options = Options(jobs=2, mode="points", cluster=cluster, stream=io.StringIO())
+            status.unlink(missing_ok=True)
+            start = time.perf_counter()
+            results = grade_course(root, options)
+            walls[name].append(time.perf_counter() - start)
+            check(results, expected)
+            if cluster is None:
+                fixed[name].append(0.0)
+                continue
+            start = time.perf_counter()
+            results = grade_course(root, options)  # nothing changed: nothing is sent
+            fixed[name].append(time.perf_counter() - start)
+            assert {r.status for r in results} == {"unchanged"}, results
+    rows = {}
+    for name in setups:
+        wall, overhead = median(walls[name]), median(fixed[name])
+        per = max(wall - overhead, 0.0) / len(expected)
+        rows[name] = {"wall": wall, "fixed": overhead, "per_submission": per}
+        print(f"  MODE=points {name}: {wall:6.1f} s wall (median of {repeats}), {overhead:.1f} s of it "
+              f"to start and close a cluster, {per:5.2f} s per submission; "
+              f"{ESTIMATE_FOR:,} submissions: {(overhead + per * ESTIMATE_FOR) / 3600:.2f} h")  # fmt: skip
+    one, two = rows["CLUSTER=local:1"]["per_submission"], rows["CLUSTER=local:2"]["per_submission"]
+    print(f"  LocalCluster 2 workers vs 1, per submission: {one / max(two, 1e-9):.2f}x")
+    return rows
+
+
 def check(results, expected: dict) -> None:
     got = {r.student: r.total for r in results}
     wrong = {s: (got.get(s), t) for s, t in expected.items() if t is not None and got.get(s) != t}
@@ -104,6 +152,7 @@ def main(argv=None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--stock", type=int, default=0, help="also time stock nbgrader on N submissions")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark course folder")
+    parser.add_argument("--cluster-repeats", type=int, default=3, help="runs per LocalCluster size (median)")
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     from tests import corpus  # the fault and cheat corpus of the tests, shared with this benchmark
 
@@ -154,6 +203,9 @@ def main(argv=None) -> None:
             "full_per_correct_jobs2": per_full_correct, "cpus": os.cpu_count(),
             "python": platform.python_version(), "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }  # fmt: skip
+        if args.cluster_repeats > 0:
+            rows = cluster_rows(root, expected, args.cluster_repeats)
+            record["points_alternated"] = rows
         if args.stock:
             per_stock = stock(root, args.stock)
             record["stock_per_submission"] = per_stock

@@ -43,6 +43,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="gradebook database, e.g. postgresql://USER@HOST/DB (default: sqlite COURSE/gradebook.db)",
     )
+    p.add_argument(
+        "--cluster",
+        metavar="local:N|tcp://HOST:PORT",
+        help="grade on Dask: a LocalCluster of N worker processes, or a running scheduler whose workers "
+        "were started with `dask worker` (always resumes: unchanged submissions are not sent again)",
+    )
     for spec in fields(Limits):
         p.add_argument(
             f"--{spec.name.replace('_', '-')}",
@@ -67,6 +73,7 @@ def options_from(args: argparse.Namespace) -> Options:
         tty=tty,
         gradebook=args.gradebook,
         mode=args.mode,
+        cluster=args.cluster,
     )
 
 

@@ -28,6 +28,8 @@ from pathlib import Path
 from autograder.hidden_checks import CHECKS
 from autograder.reference import ASSIGNMENT, GRADED_FUNCTIONS
 
+from .drive import contained as _contained
+from .drive import matplotlib_cache as _matplotlib_cache
 from .extract import NOTEBOOK, Submission, read_submission
 from .gradebook import GradebookError, GradebookWriter, StatusFile, course_lock, write_notebook
 from .judge import Calls, judge
@@ -62,6 +64,7 @@ class Options:
     summary: bool = True
     gradebook: str | None = None  # database URL; None: the course's sqlite file (see dburl)
     mode: str = "full"  # "points": run only the cells the graded functions need (see points)
+    cluster: str | None = None  # "local:N" or "tcp://HOST:PORT": grade on Dask (see cluster); None: here
 
 
 @dataclass
@@ -138,18 +141,11 @@ class Batch:
     # ------------------------------------------------------------ driving
 
     def run(self) -> list[Result]:
-        if self.options.isolate:  # fail closed: no grading where submissions cannot be confined
-            problem = isolation_problem()
-            if problem is not None:
-                raise GradingError(problem)
+        self._check_isolation()
         with course_lock(self.root):
             self.status = StatusFile(self.root)
             half = self.status.half_graded()
-            clean_stale_workdirs()
-            workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
-            mpl_cache = _matplotlib_cache()
-            zygote = Zygote(workdir, mpl_cache)  # preloads while the gradebook opens
-            try:
+            with self._grader() as grade_all:  # starts while the gradebook opens
                 self.writer = GradebookWriter(
                     self.root, ASSIGNMENT, NOTEBOOK.removesuffix(".ipynb"), self.options.gradebook
                 )
@@ -158,17 +154,37 @@ class Batch:
                     if half:
                         names = ", ".join(terminal(name, 60) for name in half)
                         self.stream.write(f"half-graded by an earlier run, graded again: {names}\n")
-                    self._grade_all(submissions, workdir, mpl_cache, zygote)
+                    grade_all(submissions)
                 finally:
                     self.writer.close()
-            finally:
-                zygote.close()
-                shutil.rmtree(workdir, ignore_errors=True)
         if self.options.summary:
             ordered = sorted(self.results, key=lambda r: r.student)
             self.stream.write(summary_table(ordered, GRADED_FUNCTIONS, MAX_SCORE, self.banner) + "\n")
             self._footer()
         return self.results
+
+    def _check_isolation(self) -> None:
+        """Fail closed: no grading where submissions cannot be confined."""
+        if self.options.isolate:
+            problem = isolation_problem()
+            if problem is not None:
+                raise GradingError(problem)
+
+    @contextlib.contextmanager
+    def _grader(self):
+        """What grades the submissions here: a fork server and a work folder, for the batch's lifetime.
+
+        Yields a function taking the list of submissions (``cluster`` yields one that sends them to Dask).
+        """
+        clean_stale_workdirs()
+        workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
+        mpl_cache = _matplotlib_cache()
+        zygote = Zygote(workdir, mpl_cache)  # preloads while the gradebook opens
+        try:
+            yield lambda submissions: self._grade_all(submissions, workdir, mpl_cache, zygote)
+        finally:
+            zygote.close()
+            shutil.rmtree(workdir, ignore_errors=True)
 
     @property
     def banner(self) -> str:
@@ -271,13 +287,7 @@ class Batch:
             self._finish(job)
             return False
         try:
-            job.plan = plan(submission.cells, self.assignment)
-            if self.options.mode == "points":
-                job.plan = points_plan(job.plan, called_functions(self.calls.wire_form), submission.notebook)
-            steps = [
-                dict(step, calls=self.calls.wire_form[step["id"]]) if step["kind"] == "check" else step
-                for step in job.plan.steps
-            ]
+            steps = self._steps(job)
             job.sandbox = Sandbox(
                 submission.student,
                 steps,
@@ -299,6 +309,16 @@ class Batch:
                 self._record_error(job, reason)
             return False
         return True
+
+    def _steps(self, job: _Job) -> list[dict]:
+        """Plan the student's run (sets ``job.plan``): the sandbox's steps, tests with their calls' inputs."""
+        job.plan = plan(job.submission.cells, self.assignment)
+        if self.options.mode == "points":
+            job.plan = points_plan(job.plan, called_functions(self.calls.wire_form), job.submission.notebook)
+        return [
+            dict(step, calls=self.calls.wire_form[step["id"]]) if step["kind"] == "check" else step
+            for step in job.plan.steps
+        ]
 
     # ------------------------------------------------------------ verdicts
 
@@ -456,14 +476,6 @@ class Batch:
         self.results.append(Result(student, "interrupted", self._zeros(), reason=reason))
 
 
-def _contained(sandbox: Sandbox, action) -> None:
-    """Run ``action`` on one student's sandbox; any exception ends that sandbox only, with the reason."""
-    try:
-        action()
-    except Exception as exc:
-        sandbox.finish(clean(f"the grader failed on this submission's data ({type(exc).__name__}: {exc})"))
-
-
 def _grader_faults(outputs) -> list[str]:
     """Messages of the calls the sandbox had to stop (hang) or lost (crash), as opposed to ordinary errors."""
     found = []
@@ -488,16 +500,6 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _matplotlib_cache() -> str | None:
-    """The grader's matplotlib cache folder, so sandboxes load the font list instead of rebuilding it."""
-    try:
-        import matplotlib
-
-        return matplotlib.get_cachedir()
-    except Exception:
-        return None
-
-
 def check_course(course_root: Path) -> None:
     """GradingError unless ``course_root`` looks like a course that can be graded."""
     course_root = Path(course_root)
@@ -515,7 +517,12 @@ def grade_course(course_root: Path, options: Options | None = None) -> list[Resu
     course_root = Path(course_root)
     check_course(course_root)
     try:
-        return Batch(course_root, options or Options()).run()
+        options = options or Options()
+        if options.cluster:
+            from .cluster import ClusterBatch
+
+            return ClusterBatch(course_root, options).run()
+        return Batch(course_root, options).run()
     except (SourceError, GradebookError) as exc:
         raise GradingError(str(exc)) from None
 
