@@ -11,8 +11,10 @@ plan keeps, of the code cells the full mode would run:
   code with ``ast``, whatever the cell order (a function's globals are
   looked up when it is called, which is after every earlier cell ran);
 - every cell that cannot be parsed (its fate in the sandbox decides);
-- every hidden test, at its place.
+- every hidden test, at its place;
 
+but no cell after the last hidden test: nothing run there can change a
+verdict (the explorer cell at the end imports ipywidgets, half a second).
 The other code cells are not run. The graded notebook (and so the feedback)
 shows, for each, a line saying it was not re-run, then the outputs the
 student saved (text and PNG only, bounded as in full mode). The verdicts are
@@ -155,7 +157,9 @@ def called_functions(wire_forms: dict) -> set[str]:
 def points_plan(full: Plan, roots: set[str], notebook: Path | None) -> PointsPlan:
     """``full`` reduced to the cells the hidden tests need; skipped cells keep the student's outputs."""
     sources = {step: s["source"] for step, s in enumerate(full.steps) if s["kind"] == "cell"}
-    keep = needed_steps(sources, roots)
+    checks = [step for step, s in enumerate(full.steps) if s["kind"] == "check"]
+    last_check = max(checks, default=-1)
+    keep = {step for step in needed_steps(sources, roots) if step < last_check}
     saved = _saved_outputs(full, notebook)
     budget = [MAX_IMAGES]
     cells: list[Planned] = []
