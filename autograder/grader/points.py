@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import functools
 import json
 import re
 from pathlib import Path
@@ -59,6 +60,15 @@ class CellNames:
 
 def names_of(source: str) -> CellNames:
     """The names a cell binds at top level and the global names it reads, function bodies included."""
+    names = _cached_names(source) if len(source) <= CACHED_CHARS else _names_of(source)
+    return CellNames(set(names.defines), set(names.uses), names.imports, names.parsed)
+
+
+#: Most cells are the same in every submission: parsed once a batch (at most ~20 MB of sources kept).
+CACHED_CHARS = 20_000
+
+
+def _names_of(source: str) -> CellNames:
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -66,6 +76,9 @@ def names_of(source: str) -> CellNames:
     scan = _TopLevel()
     scan.visit(tree)
     return CellNames(scan.defines, scan.uses - _BUILTINS, scan.imports)
+
+
+_cached_names = functools.lru_cache(maxsize=1024)(_names_of)
 
 
 class _TopLevel(ast.NodeVisitor):
