@@ -254,7 +254,46 @@ class State:
         self.job, self.sock = job, sock
         self.recorder = None
         self.shell = None
+        self.hooks = None  # the shell's hooks as the harness set them up (see _hooks)
         self.stdout, self.stderr = sys.stdout, sys.stderr
+
+
+class _Same:
+    """Equal to another ``_Same`` holding the very same objects (identity, not equality)."""
+
+    def __init__(self, *objects):
+        self.objects = objects
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, _Same)
+            and len(self.objects) == len(other.objects)
+            and all(a is b for a, b in zip(self.objects, other.objects, strict=True))
+        )
+
+    __hash__ = None
+
+
+#: The shell's methods a cell goes through.
+_RUNNING = ("run_cell", "run_cell_async", "transform_cell", "transform_ast", "run_ast_nodes", "run_code")
+
+
+def _hooks(shell) -> list:
+    """What a notebook would change to run code of its own in every later cell.
+
+    Tracers, the shell's running methods, transformers and event callbacks: a cell of
+    plain definitions runs without a fork only while these are as the harness left them.
+    """
+    manager = shell.input_transformer_manager
+    lists = (shell.ast_transformers, shell.input_transformers_post, manager.cleanup_transforms,
+             manager.line_transforms, manager.token_transformers)  # fmt: skip
+    methods = [getattr(type(shell), name, None) for name in _RUNNING]
+    methods += [shell.__dict__.get(name) for name in _RUNNING]  # replaced on the instance
+    return [
+        _Same(sys.gettrace(), sys.getprofile(), shell.compile, *methods),
+        *(_Same(*items) for items in lists),
+        *(_Same(name, *functions) for name, functions in sorted(shell.events.callbacks.items())),
+    ]
 
 
 def _describe(status: int) -> str:
@@ -522,6 +561,10 @@ def run_steps(state) -> None:
         wire.send(state.sock, {"t": "step", "k": k})
         if step["kind"] == "check":  # its calls run in forked processes already: no runner needed
             k = _run_checks(state, k)
+            continue
+        if step.get("inert") and _hooks(state.shell) == state.hooks:  # only binds names: no runner needed
+            _run_cell(state, k, step["source"])
+            k += 1
             continue
         read_end, write_end = _pipe()
         pid = _fork()
@@ -793,6 +836,7 @@ def _reap_and_run(job: dict, sock, notes: list, cwd: str, home: str, confined: b
         os.closerange(job["socket_fd"] + 1, 1024)
         state = State(job, sock)
         state.shell = make_shell(state)
+        state.hooks = _hooks(state.shell)
         state.stdout, state.stderr = sys.stdout, sys.stderr
         gc.freeze()  # the shell too: every step forks, and a collection would copy these pages
         wire.send(sock, {"t": "hello", "isolation": isolation, "notes": notes})
