@@ -105,3 +105,29 @@ def _same(a, b) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return a == b
+
+
+def test_the_size_counted_before_encoding_never_exceeds_the_encoded_size():
+    from autograder.grader.harness import _least_size
+
+    values = [
+        np.ones((3, 4)),
+        (np.zeros(7, dtype=np.int8), {"a": np.ones(5)}),
+        [1.0, "x"],
+        3.5,
+        {"d": (np.ones(2),)},
+    ]
+    for value in values:
+        encoded = len(wire.dumps({"r": wire.encode(value)}))
+        assert 0 <= _least_size(value) <= encoded
+    assert _least_size(np.ones(3)) == len(wire.encode(np.ones(3))["$nd"][2])  # the base64 text exactly
+
+
+def test_a_return_far_over_the_limit_is_refused_with_its_size():
+    from autograder.grader.harness import perform
+
+    call = {"f": "huge", "args": wire.encode(()), "kwargs": wire.encode({})}
+    fault = wire.decode(perform(call, {"huge": lambda: (np.ones(5 * 10**6), 1.0)}))
+    assert isinstance(fault, wire.Fault)
+    assert fault.kind == "TooLarge"
+    assert fault.message == "the returned value takes 50.9 MB; at most 4 MB is accepted"

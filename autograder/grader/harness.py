@@ -70,8 +70,11 @@ def perform(call: dict, namespace: dict, room: int = bounds.MAX_RETURN_BYTES):
         return wire.encode(wire.Fault("NameError", f"{call['f']} is not defined"))
     try:
         args, kwargs = wire.decode(call["args"]), wire.decode(call["kwargs"])
-        encoded = wire.encode(wire.to_plain(function(*args, **kwargs)))
-        size = len(wire.dumps({"r": encoded}))
+        plain = wire.to_plain(function(*args, **kwargs))
+        size = _least_size(plain)  # far too large: said without encoding megabytes first
+        if size <= room:
+            encoded = wire.encode(plain)
+            size = len(wire.dumps({"r": encoded}))
     except BaseException as exc:
         return wire.encode(wire.Fault(type(exc).__name__, str(exc)[:300]))
     if size > room:
@@ -79,6 +82,21 @@ def perform(call: dict, namespace: dict, room: int = bounds.MAX_RETURN_BYTES):
         message = f"the returned value takes {megabytes:.1f} MB; at most {limit:g} MB is accepted"
         return wire.encode(wire.Fault("TooLarge", message))
     return encoded
+
+
+def _least_size(value, depth: int = 0) -> int:
+    """At most the encoded size of a plain value: the base64 text of its arrays, counted, not made."""
+    import numpy
+
+    if depth > 10:  # deeper than the wire carries: encoding says no anyway
+        return 0
+    if isinstance(value, numpy.ndarray):
+        return 4 * ((value.nbytes + 2) // 3)
+    if isinstance(value, tuple | list):
+        return sum(_least_size(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return sum(_least_size(item, depth + 1) for item in value.values())
+    return 0
 
 
 # --------------------------------------------------------- output recording
@@ -407,7 +425,10 @@ def _generators():
 
     import numpy
 
-    saved = numpy.random.get_state(), random.getstate()
+    try:
+        saved = numpy.random.get_state(), random.getstate()
+    except Exception:  # the notebook replaced them: nothing to put back
+        return lambda: None
 
     def restore():
         with contextlib.suppress(Exception):  # the notebook may have replaced them: its own loss
