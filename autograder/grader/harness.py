@@ -16,15 +16,20 @@ namespace steps are explained in ``confine``)::
 With ``--no-sandbox`` there is no C: S0 forks S1 directly, and S1 only reaps.
 
 The step chain runs the notebook's code cells in order; at each hidden test
-cell it runs that test's calls. Every step runs in a forked *runner* while
-its parent, the *checkpoint*, holds the state from before the step:
+cell it runs that test's calls. Student code never runs in the *checkpoint*,
+the process holding the state from before the step:
 
-- a cell that completes hands over: the runner becomes the next checkpoint;
-- a cell that crashes the process or overruns its time is killed and reported,
-  and the checkpoint goes on with the next step, as if the cell had not run;
-- a test's runner performs each graded function's calls in a process of its
-  own, sends the plain outputs and exits, so an infinite loop or a crash in
-  one graded function costs only that function's calls.
+- a cell runs in a forked *runner*; one that completes hands over (the runner
+  becomes the next checkpoint); one that crashes the process or overruns its
+  time is killed and reported, and the checkpoint goes on with the next step,
+  as if the cell had not run. A cell of plain function definitions evaluates
+  nothing and runs in the checkpoint (``definitions``), unless the notebook
+  rewired its shell;
+- the calls of each graded function in a test (a *group*) run in a forked
+  *caller*, which serves the groups of consecutive tests one at a time, each
+  with its own deadline; an infinite loop or a crash costs that group's calls
+  only, and a new caller takes the next group. A fork of this process costs
+  tens of milliseconds, more than most calls.
 
 Messages go to the grader over one ``SOCK_SEQPACKET`` socket (see ``wire``).
 """
