@@ -296,10 +296,10 @@ def _penalty_calls():
     ]
 
 
-def verdict(check: Check, outputs: list) -> str | None:
-    """None when the outputs pass ``check``, else the reason they fail."""
+def verdict(check: Check, outputs: list, calls: list[Call] | None = None) -> str | None:
+    """None when the outputs pass ``check`` (made by ``calls``, default: built anew), else why not."""
     try:
-        check.judge(outputs, check.calls())
+        check.judge(outputs, check.calls() if calls is None else calls)
     except CheckFailed as failure:
         return str(failure)
     except Wrong as failure:

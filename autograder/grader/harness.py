@@ -16,15 +16,20 @@ namespace steps are explained in ``confine``)::
 With ``--no-sandbox`` there is no C: S0 forks S1 directly, and S1 only reaps.
 
 The step chain runs the notebook's code cells in order; at each hidden test
-cell it runs that test's calls. Every step runs in a forked *runner* while
-its parent, the *checkpoint*, holds the state from before the step:
+cell it runs that test's calls. Student code never runs in the *checkpoint*,
+the process holding the state from before the step:
 
-- a cell that completes hands over: the runner becomes the next checkpoint;
-- a cell that crashes the process or overruns its time is killed and reported,
-  and the checkpoint goes on with the next step, as if the cell had not run;
-- a test's runner performs each graded function's calls in a process of its
-  own, sends the plain outputs and exits, so an infinite loop or a crash in
-  one graded function costs only that function's calls.
+- a cell runs in a forked *runner*; one that completes hands over (the runner
+  becomes the next checkpoint); one that crashes the process or overruns its
+  time is killed and reported, and the checkpoint goes on with the next step,
+  as if the cell had not run. A cell of plain function definitions evaluates
+  nothing and runs in the checkpoint (``definitions``), unless the notebook
+  rewired its shell;
+- the calls of each graded function in a test (a *group*) run in a forked
+  *caller*, which serves the groups of consecutive tests one at a time, each
+  with its own deadline; an infinite loop or a crash costs that group's calls
+  only, and a new caller takes the next group. A fork of this process costs
+  tens of milliseconds, more than most calls.
 
 Messages go to the grader over one ``SOCK_SEQPACKET`` socket (see ``wire``).
 """
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import json
 import os
 import resource
@@ -69,8 +75,11 @@ def perform(call: dict, namespace: dict, room: int = bounds.MAX_RETURN_BYTES):
         return wire.encode(wire.Fault("NameError", f"{call['f']} is not defined"))
     try:
         args, kwargs = wire.decode(call["args"]), wire.decode(call["kwargs"])
-        encoded = wire.encode(wire.to_plain(function(*args, **kwargs)))
-        size = len(wire.dumps({"r": encoded}))
+        plain = wire.to_plain(function(*args, **kwargs))
+        size = _least_size(plain)  # far too large: said without encoding megabytes first
+        if size <= room:
+            encoded = wire.encode(plain)
+            size = len(wire.dumps({"r": encoded}))
     except BaseException as exc:
         return wire.encode(wire.Fault(type(exc).__name__, str(exc)[:300]))
     if size > room:
@@ -78,6 +87,21 @@ def perform(call: dict, namespace: dict, room: int = bounds.MAX_RETURN_BYTES):
         message = f"the returned value takes {megabytes:.1f} MB; at most {limit:g} MB is accepted"
         return wire.encode(wire.Fault("TooLarge", message))
     return encoded
+
+
+def _least_size(value, depth: int = 0) -> int:
+    """At most the encoded size of a plain value: the base64 text of its arrays, counted, not made."""
+    import numpy
+
+    if depth > 10:  # deeper than the wire carries: encoding says no anyway
+        return 0
+    if isinstance(value, numpy.ndarray):
+        return 4 * ((value.nbytes + 2) // 3)
+    if isinstance(value, tuple | list):
+        return sum(_least_size(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return sum(_least_size(item, depth + 1) for item in value.values())
+    return 0
 
 
 # --------------------------------------------------------- output recording
@@ -253,7 +277,46 @@ class State:
         self.job, self.sock = job, sock
         self.recorder = None
         self.shell = None
+        self.hooks = None  # the shell's hooks as the harness set them up (see _hooks)
         self.stdout, self.stderr = sys.stdout, sys.stderr
+
+
+class _Same:
+    """Equal to another ``_Same`` holding the very same objects (identity, not equality)."""
+
+    def __init__(self, *objects):
+        self.objects = objects
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, _Same)
+            and len(self.objects) == len(other.objects)
+            and all(a is b for a, b in zip(self.objects, other.objects, strict=True))
+        )
+
+    __hash__ = None
+
+
+#: The shell's methods a cell goes through.
+_RUNNING = ("run_cell", "run_cell_async", "transform_cell", "transform_ast", "run_ast_nodes", "run_code")
+
+
+def _hooks(shell) -> list:
+    """What a notebook would change to run code of its own in every later cell.
+
+    Tracers, the shell's running methods, transformers and event callbacks: a cell of
+    plain definitions runs without a fork only while these are as the harness left them.
+    """
+    manager = shell.input_transformer_manager
+    lists = (shell.ast_transformers, shell.input_transformers_post, manager.cleanup_transforms,
+             manager.line_transforms, manager.token_transformers)  # fmt: skip
+    methods = [getattr(type(shell), name, None) for name in _RUNNING]
+    methods += [shell.__dict__.get(name) for name in _RUNNING]  # replaced on the instance
+    return [
+        _Same(sys.gettrace(), sys.getprofile(), shell.compile, *methods),
+        *(_Same(*items) for items in lists),
+        *(_Same(name, *functions) for name, functions in sorted(shell.events.callbacks.items())),
+    ]
 
 
 def _describe(status: int) -> str:
@@ -353,63 +416,165 @@ def _run_cell(state, k: int, source: str) -> bool:
     return not exhausted
 
 
-def _call_group(state, calls: list, indices: list[int], timeout: float) -> dict[int, object]:
-    """Perform ``calls[i]`` for i in ``indices`` in a forked process; a crash or hang costs only these."""
-    read_end, write_end = _pipe()
-    pid = _fork()
-    if pid == 0:
-        _close(read_end)
-        namespace = state.shell.user_ns
-        results, room = {}, bounds.MAX_CHECK_BYTES
-        for i in indices:
-            results[i] = perform(calls[i], namespace, min(room, bounds.MAX_RETURN_BYTES))
-            room -= len(wire.dumps({"r": results[i]}))
-        data = wire.dumps({"t": "group", "results": [[i, results[i]] for i in indices]})
-        with contextlib.suppress(OSError):
-            view = memoryview(data)
-            while view:
-                view = view[_write(write_end, view) :]
-        _exit(0)
-    _close(write_end)
-    chunks, deadline, size = [], _monotonic() + timeout, 0
-    try:
-        while (left := deadline - _monotonic()) > 0:
-            if not _select([read_end], [], [], left)[0]:
-                continue
-            chunk = _read(read_end, 1 << 20)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > bounds.MAX_CHECK_BYTES + (1 << 20):  # the child ignored its bound: drop it all
-                chunks = []
-                break
-            chunks.append(chunk)
-    finally:
-        _close(read_end)
-    how, status = _wait_runner_exit(pid, max(deadline - _monotonic(), 0.5))
-    if how == "timeout":
-        how = wire.Fault("Timeout", f"did not return within {timeout:g} s (an infinite loop?)")
-    else:
-        how = wire.Fault("ProcessDied", f"the Python process {_describe(status)} during this call")
-    try:
-        message = json.loads(b"".join(chunks).decode("utf-8"))
-        return {int(i): out for i, out in message["results"]}
-    except (ValueError, KeyError, TypeError):
-        return dict.fromkeys(indices, wire.encode(how))
-
-
-def _run_check(state, k: int, step: dict) -> None:
-    """Perform a test's calls, one forked group per graded function, and send the outputs."""
-    _silence(state)
-    calls = step["calls"]
+def _groups(calls: list) -> list[list[int]]:
+    """The indices of a test's calls, one group per graded function, in order of first call."""
     groups: dict[str, list[int]] = {}
     for index, call in enumerate(calls):
         groups.setdefault(str(call.get("f")), []).append(index)
-    outputs: dict[int, object] = {}
-    for indices in groups.values():
-        outputs.update(_call_group(state, calls, indices, state.job["limits"]["check_timeout"]))
-    ordered = [outputs.get(i) for i in range(len(calls))]
-    wire.send(state.sock, {"t": "check", "k": k, "id": step["id"], "outputs": ordered})
+    return list(groups.values())
+
+
+def _generators():
+    """A function that puts NumPy's and ``random``'s global generators back to their state now."""
+    import random
+
+    import numpy
+
+    try:
+        saved = numpy.random.get_state(), random.getstate()
+    except Exception:  # the notebook replaced them: nothing to put back
+        return lambda: None
+
+    def restore():
+        with contextlib.suppress(Exception):  # the notebook may have replaced them: its own loss
+            numpy.random.set_state(saved[0])
+            random.setstate(saved[1])
+
+    return restore
+
+
+def _run_check(state, k: int, step: dict, indices: list[int]) -> bytes:
+    """In a caller process: perform one graded function's calls of test ``k``; the encoded record."""
+    calls, namespace = step["calls"], state.shell.user_ns
+    results, room = {}, bounds.MAX_CHECK_BYTES
+    for i in indices:
+        results[i] = perform(calls[i], namespace, min(room, bounds.MAX_RETURN_BYTES))
+        room -= len(wire.dumps({"r": results[i]}))
+    return wire.dumps({"t": "group", "results": [[i, results[i]] for i in indices]})
+
+
+class _Caller:
+    """A forked process performing groups of calls one at a time, when told to (see ``_run_checks``).
+
+    It starts from the checkpoint's state and, before each group, puts the global random
+    generators back to that state, so a group sees what a process of its own would.
+    """
+
+    def __init__(self, state, work: list[tuple[int, list[int]]]):
+        go_r, self.go = _pipe()
+        self.results, records = _pipe()
+        self.pid = _fork()
+        if self.pid == 0:  # never returns: an exception must not let it carry on as a checkpoint
+            try:
+                _close(self.go), _close(self.results)
+                self._serve(state, work, go_r, records)
+            except BaseException:
+                _exit(1)
+            _exit(0)
+        _close(go_r), _close(records)
+
+    @staticmethod
+    def _serve(state, work: list[tuple[int, list[int]]], go: int, records: int) -> None:
+        restore, steps = _generators(), state.job["steps"]
+        for k, indices in work:
+            if _read(go, 1) != b"g":
+                return
+            restore()
+            data = _run_check(state, k, steps[k], indices)
+            view = memoryview(len(data).to_bytes(8, "big") + data)
+            while view:
+                view = view[_write(records, view) :]
+
+    def perform(self, indices: list[int], timeout: float) -> dict[int, object]:
+        """The outputs of the next group; its faults if the process crashes, hangs or sends garbage.
+
+        After a fault the process is gone (``alive`` is False): the next group needs a new one.
+        """
+        deadline = _monotonic() + timeout
+        try:
+            _write(self.go, b"g")
+            record = _read_record(self.results, deadline)
+            if record is not None:
+                message = json.loads(record.decode("utf-8"))
+                return {int(i): out for i, out in message["results"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        how, status = self.end(max(deadline - _monotonic(), 0.5))
+        if how == "timeout":
+            fault = wire.Fault("Timeout", f"did not return within {timeout:g} s (an infinite loop?)")
+        else:
+            fault = wire.Fault("ProcessDied", f"the Python process {_describe(status)} during this call")
+        return dict.fromkeys(indices, wire.encode(fault))
+
+    @property
+    def alive(self) -> bool:
+        return self.pid is not None
+
+    def end(self, timeout: float = 0.5):
+        """Tell the process to stop and wait for it (killed after ``timeout``): ``_wait_runner``'s answer."""
+        _close(self.go), _close(self.results)
+        pid, self.pid = self.pid, None
+        return _wait_runner_exit(pid, timeout)
+
+
+def _read_record(fd: int, deadline: float) -> bytes | None:
+    """One length-prefixed record from ``fd`` by ``deadline``; None on end of file, overrun or absurd size."""
+    buffer, need, size = bytearray(), 8, None
+    while True:
+        while len(buffer) < need:
+            left = deadline - _monotonic()
+            if left <= 0:
+                return None
+            if not _select([fd], [], [], left)[0]:
+                continue
+            chunk = _read(fd, 1 << 20)
+            if not chunk:
+                return None
+            buffer += chunk
+        if size is not None:
+            return bytes(buffer[8:need])
+        size = int.from_bytes(buffer[:8], "big")
+        if size > bounds.MAX_CHECK_BYTES + (1 << 20):  # the process ignored its bound
+            return None
+        need = 8 + size
+
+
+def _run_checks(state, first: int) -> int:
+    """Run the hidden tests from step ``first`` up to the next cell; returns the step after them.
+
+    Each graded function's calls of a test (a *group*) run in a forked process, never
+    here: the checkpoint keeps its state. One process serves the groups in turn (a fork
+    costs more than most calls), each group with its own time budget; when a group
+    crashes, hangs or sends garbage, it alone gets the fault and a new process goes on.
+    """
+    steps, timeout = state.job["steps"], state.job["limits"]["check_timeout"]
+    run = []
+    while first + len(run) < len(steps) and steps[first + len(run)]["kind"] == "check":
+        run.append(first + len(run))
+    work = [(k, indices) for k in run for indices in _groups(steps[k]["calls"])]
+    caller = None
+    try:
+        for k in run:
+            if k != first:
+                wire.send(state.sock, {"t": "step", "k": k})
+            try:
+                _silence(state)
+                calls, outputs = steps[k]["calls"], {}
+                for indices in _groups(calls):
+                    if caller is None or not caller.alive:
+                        caller = _Caller(state, work[work.index((k, indices)) :])
+                    outputs.update(caller.perform(indices, timeout))
+                ordered = [outputs.get(i) for i in range(len(calls))]
+                wire.send(state.sock, {"t": "check", "k": k, "id": steps[k]["id"], "outputs": ordered})
+            except BaseException as exc:
+                with contextlib.suppress(BaseException):
+                    wire.send(state.sock, {"t": "fault", "k": k, "how": f"harness error {exc!r}"[:300]})
+                if caller is not None and caller.alive:
+                    caller.end()
+    finally:
+        if caller is not None and caller.alive:
+            caller.end()
+    return run[-1] + 1
 
 
 def run_steps(state) -> None:
@@ -420,19 +585,24 @@ def run_steps(state) -> None:
         step = steps[k]
         timeout = step["timeout"]
         wire.send(state.sock, {"t": "step", "k": k})
+        if step["kind"] == "check":  # its calls run in forked processes already: no runner needed
+            k = _run_checks(state, k)
+            continue
+        if step.get("inert") and _hooks(state.shell) == state.hooks:  # only binds names: no runner needed
+            _run_cell(state, k, step["source"])
+            k += 1
+            continue
         read_end, write_end = _pipe()
         pid = _fork()
         if pid == 0:  # the runner
             _close(read_end)
             try:
-                if step["kind"] == "cell":
-                    if not _run_cell(state, k, step["source"]):
-                        _exit(0)  # no handover: the checkpoint goes on from the state before this cell
-                    _write(write_end, b"h")
-                    _close(write_end)
-                    k += 1
-                    continue  # this process is now the checkpoint of step k + 1
-                _run_check(state, k, step)
+                if not _run_cell(state, k, step["source"]):
+                    _exit(0)  # no handover: the checkpoint goes on from the state before this cell
+                _write(write_end, b"h")
+                _close(write_end)
+                k += 1
+                continue  # this process is now the checkpoint of step k + 1
             except BaseException as exc:
                 with contextlib.suppress(BaseException):
                     wire.send(state.sock, {"t": "fault", "k": k, "how": f"harness error {exc!r}"[:300]})
@@ -444,7 +614,7 @@ def run_steps(state) -> None:
             _exit(0)  # the runner carries on; this state is no longer needed
         if how == "timeout":
             wire.send(state.sock, {"t": "fault", "k": k, "how": f"timeout {timeout:g}"})
-        elif step["kind"] == "cell" or status != 0:
+        else:
             wire.send(state.sock, {"t": "fault", "k": k, "how": _describe(status)})
         k += 1
     wire.send(state.sock, {"t": "end"})
@@ -517,6 +687,7 @@ def zygote(control_fd: int, parent_pid: int, preload: list[str]) -> None:
     if os.getppid() != parent_pid:
         _exit(3)
     _preload({"preload": preload}, [])
+    gc.freeze()  # the preloaded objects: no collection in a sandbox touches (and so copies) their pages
     me = os.getpid()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     control = socket.socket(fileno=control_fd)
@@ -691,7 +862,9 @@ def _reap_and_run(job: dict, sock, notes: list, cwd: str, home: str, confined: b
         os.closerange(job["socket_fd"] + 1, 1024)
         state = State(job, sock)
         state.shell = make_shell(state)
+        state.hooks = _hooks(state.shell)
         state.stdout, state.stderr = sys.stdout, sys.stderr
+        gc.freeze()  # the shell too: every step forks, and a collection would copy these pages
         wire.send(sock, {"t": "hello", "isolation": isolation, "notes": notes})
     except Exception as exc:
         with contextlib.suppress(Exception):

@@ -118,7 +118,7 @@ def judge(gid: str, raw_outputs: list, calls: Calls) -> str | None:
         return f"{check.function}: the grader received an incomplete set of results"
     outputs = [plain_output(tree) for tree in raw_outputs]
     try:
-        reason = verdict(check, outputs[:count])
+        reason = verdict(check, outputs[:count], calls.calls[gid])  # built once a batch
     except Exception as exc:
         reason = f"the returned values could not be checked ({type(exc).__name__}: {str(exc)[:200]})"
     if reason is None and calls.twins[gid]:

@@ -11,8 +11,10 @@ plan keeps, of the code cells the full mode would run:
   code with ``ast``, whatever the cell order (a function's globals are
   looked up when it is called, which is after every earlier cell ran);
 - every cell that cannot be parsed (its fate in the sandbox decides);
-- every hidden test, at its place.
+- every hidden test, at its place;
 
+but no cell after the last hidden test: nothing run there can change a
+verdict (the explorer cell at the end imports ipywidgets, half a second).
 The other code cells are not run. The graded notebook (and so the feedback)
 shows, for each, a line saying it was not re-run, then the outputs the
 student saved (text and PNG only, bounded as in full mode). The verdicts are
@@ -24,6 +26,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import functools
 import json
 import re
 from pathlib import Path
@@ -57,6 +60,15 @@ class CellNames:
 
 def names_of(source: str) -> CellNames:
     """The names a cell binds at top level and the global names it reads, function bodies included."""
+    names = _cached_names(source) if len(source) <= CACHED_CHARS else _names_of(source)
+    return CellNames(set(names.defines), set(names.uses), names.imports, names.parsed)
+
+
+#: Most cells are the same in every submission: parsed once a batch (at most ~20 MB of sources kept).
+CACHED_CHARS = 20_000
+
+
+def _names_of(source: str) -> CellNames:
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -64,6 +76,9 @@ def names_of(source: str) -> CellNames:
     scan = _TopLevel()
     scan.visit(tree)
     return CellNames(scan.defines, scan.uses - _BUILTINS, scan.imports)
+
+
+_cached_names = functools.lru_cache(maxsize=1024)(_names_of)
 
 
 class _TopLevel(ast.NodeVisitor):
@@ -155,7 +170,9 @@ def called_functions(wire_forms: dict) -> set[str]:
 def points_plan(full: Plan, roots: set[str], notebook: Path | None) -> PointsPlan:
     """``full`` reduced to the cells the hidden tests need; skipped cells keep the student's outputs."""
     sources = {step: s["source"] for step, s in enumerate(full.steps) if s["kind"] == "cell"}
-    keep = needed_steps(sources, roots)
+    checks = [step for step, s in enumerate(full.steps) if s["kind"] == "check"]
+    last_check = max(checks, default=-1)
+    keep = {step for step in needed_steps(sources, roots) if step < last_check}
     saved = _saved_outputs(full, notebook)
     budget = [MAX_IMAGES]
     cells: list[Planned] = []

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from . import bounds, confine, wire
 from .bounds import MAX_ENTRIES
+from .definitions import definitions_only
 from .extract import walk
 from .text import clean, deep_clean
 
@@ -356,6 +357,7 @@ class Sandbox:
         for step in self.steps:  # the checkpoint's budget per step; the grader adds its grace
             if step["kind"] == "cell":
                 step["timeout"] = self.limits.cell_timeout
+                step["inert"] = definitions_only(step["source"])  # may run without a fork
             else:
                 functions = {call["f"] for call in step["calls"]}
                 step["timeout"] = self.limits.check_timeout * len(functions) + 1.0
