@@ -32,7 +32,6 @@ import hashlib
 import os
 import re
 import signal
-import stat
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -49,7 +48,7 @@ from .batch import (
     _interrupt,
     _Job,
 )
-from .extract import walk
+from .extract import read_files
 from .progress import Progress
 from .sandbox import Limits
 from .text import clean, terminal
@@ -66,28 +65,10 @@ IN_FLIGHT_PER_THREAD = 2
 def pack_files(folder: Path | None, budget: int) -> list[tuple[str, bytes | None]]:
     """The submission's folders (None) and regular files (bytes), as the sandbox's scratch copy takes them.
 
-    Same walk, same bounds (``extract.walk``, no links, ``budget`` bytes): what
-    does not fit is left out, as it would be from a local sandbox.
+    Same reader, same bounds (``extract.read_files``, no links, ``budget``
+    bytes): what does not fit is left out, as it would be from a local sandbox.
     """
-    packed: list[tuple[str, bytes | None]] = []
-    if folder is None:
-        return packed
-    for relative, path, is_folder in walk(folder):
-        if is_folder:
-            packed.append((relative, None))
-            continue
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
-            continue
-        with os.fdopen(fd, "rb") as source:
-            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
-                continue
-            data = source.read(budget + 1)
-        if len(data) <= budget:
-            budget -= len(data)
-            packed.append((relative, data))
-    return packed
+    return [] if folder is None else list(read_files(folder, budget))
 
 
 @dataclass

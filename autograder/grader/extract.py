@@ -77,6 +77,31 @@ def walk(folder: Path, depth: int = MAX_DEPTH, entries: int = MAX_ENTRIES) -> li
     return sorted(found[:entries])
 
 
+def read_files(folder: Path, budget: int, entries: int = MAX_ENTRIES):
+    """Yield ``walk``'s folders as (relative, None) and its regular files as (relative, bytes).
+
+    Links are never followed and special files are skipped (opened with
+    O_NOFOLLOW and checked after opening, so nothing swaps them in between);
+    a file that would overrun ``budget`` bytes in all is left out. The
+    sandbox's scratch copy and a Dask task's packed files both read this way.
+    """
+    for relative, path, is_folder in walk(folder, entries=entries):
+        if is_folder:
+            yield relative, None
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        with os.fdopen(fd, "rb") as source:
+            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                continue
+            data = source.read(budget + 1)
+        if len(data) <= budget:
+            budget -= len(data)
+            yield relative, data
+
+
 def folder_digest(folder: Path, limit: int = MAX_DIGEST_BYTES) -> str:
     """sha256 over the names and bytes of the regular files under ``folder`` (bounded, links not followed)."""
     digest = hashlib.sha256()

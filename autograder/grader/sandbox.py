@@ -18,7 +18,6 @@ import select
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 from . import bounds, confine, wire
 from .bounds import MAX_ENTRIES
 from .definitions import definitions_only
-from .extract import walk
+from .extract import read_files
 from .text import clean, deep_clean
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -135,34 +134,20 @@ def kit_paths() -> list[str]:
     return sorted(p for p in paths if p)
 
 
-def _copy_submission(
-    folder: Path | None, target: Path, budget: int, files: int = MAX_ENTRIES
-) -> tuple[int, int]:
+def _copy_submission(folder: Path | None, target: Path, budget: int, files: int = MAX_ENTRIES) -> None:
     """Copy a submission's regular files and folders (no links, no devices) within a byte and file budget.
 
-    The tree is read by ``extract.walk`` (bounded depth and entries, no recursion).
-    Returns what is left of both budgets; what does not fit is left out.
+    The tree is read by ``extract.read_files`` (bounded depth and entries, no
+    recursion); what does not fit is left out.
     """
     target.mkdir(parents=True)
     if folder is None:
-        return budget, files
-    for relative, path, is_folder in walk(folder, entries=files):
-        files -= 1
-        if is_folder:
+        return
+    for relative, data in read_files(folder, budget, entries=files):
+        if data is None:
             (target / relative).mkdir()
-            continue
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
-            continue
-        with os.fdopen(fd, "rb") as source:
-            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
-                continue
-            data = source.read(budget + 1)
-        if len(data) <= budget:
-            budget -= len(data)
+        else:
             (target / relative).write_bytes(data)
-    return budget, files
 
 
 class Cgroup:
