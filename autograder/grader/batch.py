@@ -278,13 +278,19 @@ class Batch:
         )
         return True
 
+    def _begin(self, job: _Job) -> bool:
+        """Mark the student as being graded; False when finished on the spot (no runnable notebook)."""
+        job.started = time.monotonic()
+        self.status.set(job.submission.student, status="grading", digest=job.submission.digest)
+        if job.submission.problem is not None:
+            self._finish(job)
+            return False
+        return True
+
     def _launch(self, job: _Job, workdir: Path, mpl_cache: str | None, zygote: Zygote) -> bool:
         """Start the student's sandbox; False when it was finished on the spot (no runnable notebook)."""
         submission = job.submission
-        job.started = time.monotonic()
-        self.status.set(submission.student, status="grading", digest=submission.digest)
-        if submission.problem is not None:
-            self._finish(job)
+        if not self._begin(job):
             return False
         try:
             steps = self._steps(job)

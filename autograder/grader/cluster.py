@@ -32,7 +32,6 @@ import hashlib
 import os
 import re
 import signal
-import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,10 +210,7 @@ class ClusterBatch(Batch):
     def _task(self, job: _Job) -> dict | None:
         """The plain data a worker needs for this submission; None when it was finished here instead."""
         submission = job.submission
-        job.started = time.monotonic()
-        self.status.set(submission.student, status="grading", digest=submission.digest)
-        if submission.problem is not None:
-            self._finish(job)
+        if not self._begin(job):
             return None
         limits = self.options.limits
         try:
