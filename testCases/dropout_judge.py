@@ -70,6 +70,12 @@ def _activation_problem(layer: int, A, Z, D, keep_prob) -> str:
     r = relu(Z)
     if close(A, r * D / keep_prob):
         return ""
+    with np.errstate(divide="ignore", invalid="ignore"):  # keep_prob = 1 makes 1 - keep_prob zero
+        return _named_activation_mistake(layer, A, Z, D, r, keep_prob)
+
+
+def _named_activation_mistake(layer: int, A, Z, D, r, keep_prob) -> str:
+    """Which known mistake A matches (``r`` is relu(Z)), or a sentence that says it matches none."""
     candidates = (
         (r * D, f"A{layer} is masked but not divided by keep_prob: inverted dropout scales the kept units "
                 f"up, A{layer} = A{layer} / keep_prob, so that their expected value stays the same."),
