@@ -47,7 +47,13 @@ def close(a, b, rtol: float = RTOL, atol: float = ATOL) -> bool:
         a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     except (TypeError, ValueError):
         return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    if a.shape != b.shape:
+        return False
+    with np.errstate(all="ignore"):  # huge or infinite values: a verdict, never a warning
+        tolerance = atol + rtol * np.abs(b)  # allclose's own test where b is finite, without its overhead
+        if np.all(np.abs(a - b) <= tolerance) and np.isfinite(tolerance).all():
+            return True
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol))  # NaN, inf, or not close: allclose decides
 
 
 def array(value, what: str) -> np.ndarray:

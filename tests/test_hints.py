@@ -143,3 +143,34 @@ def test_mistaken_cells_change_only_the_students_code():
     for mistake in CATALOGUE:
         cell = mistaken_cell(mistake, reference)
         assert _REGION.sub("", cell) == _REGION.sub("", reference[mistake.function]), mistake.id
+
+
+def test_the_judges_closeness_is_numpys_allclose_on_every_edge_value():
+    """``findings.close`` skips allclose's overhead where it can; its verdicts must stay allclose's."""
+    import itertools
+
+    from testCases.findings import ATOL, RTOL, close
+
+    values = [0.0, 1.0, -1.0, 1e-9, 2e-9, 1 + 1e-7, 1 + 3e-7, 5.0, 1e308, -1e308, np.inf, -np.inf, np.nan]
+    for x, y in itertools.product(values, values):
+        a, b = np.array([x, 1.0]), np.array([y, 1.0])
+        with np.errstate(all="ignore"):
+            expected = bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
+        assert close(a, b) == expected, (x, y)
+    assert not close(np.ones(3), np.ones(4))
+    assert not close("text", np.ones(1))
+
+
+def test_a_wrong_activation_at_keep_prob_one_is_named_without_a_numpy_warning():
+    """1 - keep_prob is 0 there: the mistake "divided by 1 - keep_prob" must be ruled out silently."""
+    from testCases.contract import DROP_FORWARD, GRADED
+
+    graded = GRADED[DROP_FORWARD]
+    args, _ = graded.fixture_call()
+    inputs = graded.inputs(args, {"keep_prob": 1.0})
+    A3, cache = reference_solutions()[DROP_FORWARD](*args, keep_prob=1.0)
+    cache = list(cache)
+    cache[2] = cache[0].copy()  # A1 = Z1: the ReLU is missing
+    finding = graded.judge(inputs, (A3, tuple(cache)))
+    assert not finding.ok
+    assert "A1" in " ".join(finding.messages)
