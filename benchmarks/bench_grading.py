@@ -104,6 +104,7 @@ def cluster_rows(root: Path, expected: dict, repeats: int) -> dict:
         for name, cluster in setups.items():
             options = Options(jobs=2, mode="points", cluster=cluster, stream=io.StringIO())
             status.unlink(missing_ok=True)
+            status.with_suffix(".log").unlink(missing_ok=True)
             start = time.perf_counter()
             results = grade_course(root, options)
             walls[name].append(time.perf_counter() - start)

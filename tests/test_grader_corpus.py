@@ -19,7 +19,7 @@ import pytest
 
 from autograder import tools
 from autograder.grader.batch import Options, grade_course
-from autograder.grader.gradebook import auto_scores
+from autograder.grader.gradebook import auto_scores, read_status
 from autograder.grader.sandbox import REPO_ROOT, Limits
 from tests import corpus
 
@@ -255,6 +255,6 @@ def check_second_run(graded) -> None:
     for result in again:
         first = graded["results"][result.student]
         assert (result.scores, result.status) == (first.scores, first.status), result.student
-    status = json.loads((root / ".grading" / "status.json").read_text())["students"]
+    status = read_status(root)
     assert all(status[name]["status"] != "grading" for name in NAMES)
     assert tree_digest(root, skip=GRADER_OUTPUTS) == graded["before"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from nbconvert.filters import markdown2html
 
@@ -74,3 +76,14 @@ def test_outputs_are_bounded_per_notebook_not_only_per_cell():
     assert kept_total <= NOTEBOOK_OUTPUT_BYTES
     assert budget == 0
     assert any("outputs of this notebook exceeded 12 MB" in n for n in notes)
+
+
+def test_a_graded_notebook_with_lone_surrogates_is_written_as_valid_utf8(tmp_path):
+    from autograder.grader.gradebook import write_notebook
+
+    notebook = {"cells": [{"source": "x\ud800y", "outputs": [{"text\udcff": ["\\ud800 stays text", "é"]}]}]}
+    write_notebook(tmp_path / "n.ipynb", notebook)
+    written = json.loads((tmp_path / "n.ipynb").read_bytes().decode("utf-8"))
+    assert written == {
+        "cells": [{"source": "x\ufffdy", "outputs": [{"text\ufffd": ["\\ud800 stays text", "é"]}]}]
+    }

@@ -144,19 +144,23 @@ class Batch:
         self._check_isolation()
         with course_lock(self.root):
             self.status = StatusFile(self.root)
+            self.status.compact()  # what a killed run logged, folded in before this run adds to it
             half = self.status.half_graded()
-            with self._grader() as grade_all:  # starts while the gradebook opens
-                self.writer = GradebookWriter(
-                    self.root, ASSIGNMENT, NOTEBOOK.removesuffix(".ipynb"), self.options.gradebook
-                )
-                try:
-                    submissions = discover(self.root, self.options.students)
-                    if half:
-                        names = ", ".join(terminal(name, 60) for name in half)
-                        self.stream.write(f"half-graded by an earlier run, graded again: {names}\n")
-                    grade_all(submissions)
-                finally:
-                    self.writer.close()
+            try:
+                with self._grader() as grade_all:  # starts while the gradebook opens
+                    self.writer = GradebookWriter(
+                        self.root, ASSIGNMENT, NOTEBOOK.removesuffix(".ipynb"), self.options.gradebook
+                    )
+                    try:
+                        submissions = discover(self.root, self.options.students)
+                        if half:
+                            names = ", ".join(terminal(name, 60) for name in half)
+                            self.stream.write(f"half-graded by an earlier run, graded again: {names}\n")
+                        grade_all(submissions)
+                    finally:
+                        self.writer.close()
+            finally:
+                self.status.compact()
         if self.options.summary:
             ordered = sorted(self.results, key=lambda r: r.student)
             self.stream.write(summary_table(ordered, GRADED_FUNCTIONS, MAX_SCORE, self.banner) + "\n")

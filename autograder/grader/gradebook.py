@@ -7,7 +7,8 @@ this order, and only once every verdict of the student is known:
 2. the nbgrader gradebook: student, submission and every grade cell's
    ``auto_score`` in ONE database transaction (never a half-filled
    submission, never a NULL score);
-3. the status file ``.grading/status.json`` (temporary file + rename).
+3. the status: one line appended to ``.grading/status.log`` and synced, folded into
+   ``.grading/status.json`` (temporary file + rename) at the start and end of a batch.
 
 Before grading starts, a student's status says ``grading``; a run killed
 midway leaves that mark, which the summary and the next run report as
@@ -24,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .text import deep_clean
+from .text import encodable
 
 STATE_DIR = ".grading"
 
@@ -68,15 +69,19 @@ def course_lock(course_root: Path):
 
 
 class StatusFile:
-    """``.grading/status.json``: per student, the state of grading, scores, status and reason."""
+    """Per student, the state of grading, scores, status and reason: ``.grading/status.json``.
+
+    A change is one line appended to ``status.log`` and synced, so recording a student costs
+    the same in a class of ten as in a MOOC (rewriting the whole file per student grew with the
+    class). ``compact`` folds the log into ``status.json`` (temporary file + rename), then
+    empties it: at the start of a batch, after a run that was killed, and at its end. A line
+    cut by a crash is ignored; the student it named is graded again. ``read_status`` merges both.
+    """
 
     def __init__(self, course_root: Path):
-        self.path = Path(course_root) / STATE_DIR / "status.json"
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            self.entries: dict = data.get("students", {}) if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            self.entries = {}
+        state = Path(course_root) / STATE_DIR
+        self.path, self.log_path = state / "status.json", state / "status.log"
+        self.entries: dict = read_status(course_root)
 
     def half_graded(self) -> list[str]:
         """Students a previous run started but did not finish."""
@@ -84,15 +89,51 @@ class StatusFile:
 
     def set(self, student: str, **entry) -> None:
         self.entries[student] = {**entry, "updated": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        self.save()
+        change = {"student": student, "entry": self.entries[student]}
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(json.dumps(change, sort_keys=True) + "\n")
+            log.flush()
+            os.fsync(log.fileno())
 
-    def save(self) -> None:
+    def compact(self) -> None:
+        """Write every entry to ``status.json``, then empty the log (a crash between repeats no harm)."""
+        if not self.log_path.exists():
+            return  # nothing changed since status.json was written
         atomic_write(self.path, json.dumps({"students": self.entries}, indent=1, sort_keys=True) + "\n")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.log_path)
+
+
+def read_status(course_root: Path) -> dict:
+    """Per student, the latest status entry: ``status.json`` with the changes logged since applied."""
+    state = Path(course_root) / STATE_DIR
+    try:
+        data = json.loads((state / "status.json").read_text(encoding="utf-8"))
+        entries = dict(data.get("students", {})) if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        entries = {}
+    try:
+        with open(state / "status.log", encoding="utf-8", errors="replace") as log:
+            for line in log:
+                try:
+                    change = json.loads(line)
+                    entries[str(change["student"])] = dict(change["entry"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut by a crash: that student is graded again
+    except OSError:
+        pass
+    return entries
 
 
 def write_notebook(path: Path, notebook: dict) -> None:
-    """Write a graded notebook; text a student controls may hold lone surrogates, made encodable here."""
-    atomic_write(path, json.dumps(deep_clean(notebook), indent=1, ensure_ascii=False) + "\n")
+    """Write a graded notebook; text a student controls may hold lone surrogates, made encodable here.
+
+    Compact JSON: only then does ``json`` use its C encoder (an indented notebook of figures
+    took milliseconds per student). The text keeps every character of a string as it is, so
+    replacing surrogates in it is replacing them in each string.
+    """
+    atomic_write(path, encodable(json.dumps(notebook, ensure_ascii=False)) + "\n")
 
 
 class GradebookWriter:

@@ -48,10 +48,15 @@ def markdown(text, limit: int = REASON_CHARS) -> str:
     return _MARKDOWN.sub(r"\\\1", html.escape(terminal(text, limit), quote=False))
 
 
+def encodable(text: str) -> str:
+    """``text`` with each lone surrogate (invalid in UTF-8) replaced by U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def deep_clean(value):
     """A copy of a JSON-like tree in which every string is encodable (lone surrogates replaced)."""
     if isinstance(value, str):
-        return _SURROGATES.sub("\ufffd", value)
+        return encodable(value)
     if isinstance(value, list):
         return [deep_clean(v) for v in value]
     if isinstance(value, dict):
