@@ -10,6 +10,7 @@ state. Timeouts are the behaviour in the hang test, with a wide margin.
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -127,7 +128,7 @@ def test_a_return_far_over_the_limit_is_refused_with_its_size():
     from autograder.grader.harness import perform
 
     call = {"f": "huge", "args": wire.encode(()), "kwargs": wire.encode({})}
-    fault = wire.decode(perform(call, {"huge": lambda: (np.ones(5 * 10**6), 1.0)}))
+    fault = wire.decode(json.loads(perform(call, {"huge": lambda: (np.ones(5 * 10**6), 1.0)})))
     assert isinstance(fault, wire.Fault)
     assert fault.kind == "TooLarge"
     assert fault.message == "the returned value takes 50.9 MB; at most 4 MB is accepted"

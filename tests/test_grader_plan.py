@@ -187,7 +187,8 @@ def outputs_of(functions: dict, calls: Calls) -> dict:
     from autograder.grader.harness import perform
 
     return {
-        gid: [perform(call, functions) for call in wire_calls] for gid, wire_calls in calls.wire_form.items()
+        gid: [json.loads(perform(call, functions)) for call in wire_calls]
+        for gid, wire_calls in calls.wire_form.items()
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 
@@ -102,13 +103,13 @@ def test_a_returned_object_that_lies_becomes_an_error_not_a_value():
     namespace = {"f": lambda *a, **k: Liar(2.0), "g": lambda *a, **k: Weird(), "h": lambda *a, **k: 1 / 0}
     calls = Calls.build()
     call = calls.wire_form["l2_cost_fixture"][0]
-    liar = plain_output(harness.perform({**call, "f": "f"}, namespace))
+    liar = plain_output(json.loads(harness.perform({**call, "f": "f"}, namespace)))
     assert type(liar) is float
     assert liar == 2.0
-    assert isinstance(plain_output(harness.perform({**call, "f": "g"}, namespace)), CallError)
-    error = plain_output(harness.perform({**call, "f": "h"}, namespace))
+    assert isinstance(plain_output(json.loads(harness.perform({**call, "f": "g"}, namespace))), CallError)
+    error = plain_output(json.loads(harness.perform({**call, "f": "h"}, namespace)))
     assert error == CallError("ZeroDivisionError", "division by zero")
-    assert plain_output(harness.perform({**call, "f": "missing"}, namespace)).kind == "NameError"
+    assert plain_output(json.loads(harness.perform({**call, "f": "missing"}, namespace))).kind == "NameError"
 
 
 def test_messages_are_reassembled_and_a_cut_message_is_dropped():

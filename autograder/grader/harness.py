@@ -1,8 +1,8 @@
 """The sandbox side: runs ONE submission's code in an isolated, limited child process tree.
 
 The grader starts a fork server (``zygote``) per batch, which imports NumPy,
-matplotlib, IPython and the kit once and forks one S0 per submission (or the
-grader starts S0 as a fresh ``python -I``). This module must stay importable
+matplotlib, IPython and the kit and makes the IPython shell once, then forks
+one S0 per submission (or the grader starts S0 as a fresh ``python -I``). This module must stay importable
 without the rest of the ``autograder`` package: it never sees the hidden
 checks, the reference solutions or the gradebook, only the job (cells to run,
 call inputs as plain data) and the submission's files. Process tree (the
@@ -65,28 +65,29 @@ _monotonic = time.monotonic
 # ------------------------------------------------------------- plain values
 
 
-def perform(call: dict, namespace: dict, room: int = bounds.MAX_RETURN_BYTES):
-    """Run one call on freshly decoded inputs; the encoded plain output or fault.
+def perform(call: dict, namespace: dict, room: int = bounds.MAX_RETURN_BYTES) -> bytes:
+    """Run one call on freshly decoded inputs; the JSON text of its encoded plain output or fault.
 
-    A result larger than ``room`` encoded bytes is a fault of this call only.
+    A result larger than ``room`` bytes of that text is a fault of this call only. The
+    text is made once here and passed on as it is, up to the grader.
     """
     function = namespace.get(call["f"])
     if not callable(function):
-        return wire.encode(wire.Fault("NameError", f"{call['f']} is not defined"))
+        return wire.dumps(wire.encode(wire.Fault("NameError", f"{call['f']} is not defined")))
     try:
         args, kwargs = wire.decode(call["args"]), wire.decode(call["kwargs"])
         plain = wire.to_plain(function(*args, **kwargs))
         size = _least_size(plain)  # far too large: said without encoding megabytes first
         if size <= room:
-            encoded = wire.encode(plain)
-            size = len(wire.dumps({"r": encoded}))
+            text = wire.dumps(wire.encode(plain))
+            size = len(text)
     except BaseException as exc:
-        return wire.encode(wire.Fault(type(exc).__name__, str(exc)[:300]))
+        return wire.dumps(wire.encode(wire.Fault(type(exc).__name__, str(exc)[:300])))
     if size > room:
         megabytes, limit = size / (1 << 20), min(room, bounds.MAX_RETURN_BYTES) / (1 << 20)
         message = f"the returned value takes {megabytes:.1f} MB; at most {limit:g} MB is accepted"
-        return wire.encode(wire.Fault("TooLarge", message))
-    return encoded
+        return wire.dumps(wire.encode(wire.Fault("TooLarge", message)))
+    return text
 
 
 def _least_size(value, depth: int = 0) -> int:
@@ -269,10 +270,15 @@ def make_shell(state):
     return shell
 
 
+#: A state whose shell the fork server made once for all its sandboxes (see ``zygote``); None elsewhere.
+_PREPARED: State | None = None
+
 # ------------------------------------------------------------------ the chain
 
 
 class State:
+    """What the step chain shares: the job, the socket to the grader, the shell and where outputs go."""
+
     def __init__(self, job, sock):
         self.job, self.sock = job, sock
         self.recorder = None
@@ -444,13 +450,31 @@ def _generators():
 
 
 def _run_check(state, k: int, step: dict, indices: list[int]) -> bytes:
-    """In a caller process: perform one graded function's calls of test ``k``; the encoded record."""
+    """In a caller process: perform one graded function's calls of test ``k``; their record.
+
+    A record is a JSON line of ``[index, size]`` pairs, then the outputs' JSON texts back to back
+    (see ``_split_record``): the checkpoint forwards them without parsing megabytes of arrays.
+    """
     calls, namespace = step["calls"], state.shell.user_ns
-    results, room = {}, bounds.MAX_CHECK_BYTES
+    texts, room = [], bounds.MAX_CHECK_BYTES
     for i in indices:
-        results[i] = perform(calls[i], namespace, min(room, bounds.MAX_RETURN_BYTES))
-        room -= len(wire.dumps({"r": results[i]}))
-    return wire.dumps({"t": "group", "results": [[i, results[i]] for i in indices]})
+        texts.append(perform(calls[i], namespace, min(room, bounds.MAX_RETURN_BYTES)))
+        room -= len(texts[-1])
+    sizes = [[i, len(text)] for i, text in zip(indices, texts, strict=True)]
+    return wire.dumps(sizes) + b"\n" + b"".join(texts)
+
+
+def _split_record(record: bytes, indices: list[int]) -> dict[int, bytes]:
+    """The output text of each call in a caller's record (ValueError unless it holds exactly ``indices``)."""
+    head, _, body = record.partition(b"\n")
+    outputs, start = {}, 0
+    for i, size in json.loads(head):
+        if type(i) is not int or type(size) is not int or size < 0 or i in outputs:
+            raise ValueError("a malformed record")
+        outputs[i], start = body[start : start + size], start + size
+    if start != len(body) or sorted(outputs) != sorted(indices):
+        raise ValueError("a record that does not match its calls")
+    return outputs
 
 
 class _Caller:
@@ -485,8 +509,8 @@ class _Caller:
             while view:
                 view = view[_write(records, view) :]
 
-    def perform(self, indices: list[int], timeout: float) -> dict[int, object]:
-        """The outputs of the next group; its faults if the process crashes, hangs or sends garbage.
+    def perform(self, indices: list[int], timeout: float) -> dict[int, bytes]:
+        """The output texts of the next group; its faults if the process crashes, hangs or sends garbage.
 
         After a fault the process is gone (``alive`` is False): the next group needs a new one.
         """
@@ -495,16 +519,15 @@ class _Caller:
             _write(self.go, b"g")
             record = _read_record(self.results, deadline)
             if record is not None:
-                message = json.loads(record.decode("utf-8"))
-                return {int(i): out for i, out in message["results"]}
-        except (OSError, ValueError, KeyError, TypeError):
+                return _split_record(record, indices)
+        except (OSError, ValueError, TypeError):
             pass
         how, status = self.end(max(deadline - _monotonic(), 0.5))
         if how == "timeout":
             fault = wire.Fault("Timeout", f"did not return within {timeout:g} s (an infinite loop?)")
         else:
             fault = wire.Fault("ProcessDied", f"the Python process {_describe(status)} during this call")
-        return dict.fromkeys(indices, wire.encode(fault))
+        return dict.fromkeys(indices, wire.dumps(wire.encode(fault)))
 
     @property
     def alive(self) -> bool:
@@ -564,8 +587,9 @@ def _run_checks(state, first: int) -> int:
                     if caller is None or not caller.alive:
                         caller = _Caller(state, work[work.index((k, indices)) :])
                     outputs.update(caller.perform(indices, timeout))
-                ordered = [outputs.get(i) for i in range(len(calls))]
-                wire.send(state.sock, {"t": "check", "k": k, "id": steps[k]["id"], "outputs": ordered})
+                ordered = b",".join(outputs.get(i, b"null") for i in range(len(calls)))
+                head = wire.dumps({"t": "check", "k": k, "id": steps[k]["id"]})
+                wire.send(state.sock, head[:-1] + b',"outputs":[' + ordered + b"]}")
             except BaseException as exc:
                 with contextlib.suppress(BaseException):
                     wire.send(state.sock, {"t": "fault", "k": k, "how": f"harness error {exc!r}"[:300]})
@@ -675,7 +699,7 @@ def _preload(job: dict, notes: list) -> None:
 
 
 def zygote(control_fd: int, parent_pid: int, preload: list[str]) -> None:
-    """A fork server: preloads the notebook's modules once, then forks one S0 per job it is sent.
+    """A fork server: preloads the notebook's modules and makes the shell once, then forks one S0 per job.
 
     Requests arrive on a SOCK_SEQPACKET socket: the job path, with the sandbox's
     socket and log file as passed descriptors. The reply is the child's pid and
@@ -687,6 +711,16 @@ def zygote(control_fd: int, parent_pid: int, preload: list[str]) -> None:
     if os.getppid() != parent_pid:
         _exit(3)
     _preload({"preload": preload}, [])
+    global _PREPARED
+    try:  # one shell for every sandbox (each gets its own copy); without it, each makes its own
+        _PREPARED = State(None, None)
+        _PREPARED.shell = make_shell(_PREPARED)
+    except Exception:
+        _PREPARED = None
+        with contextlib.suppress(Exception):
+            from IPython.core.interactiveshell import InteractiveShell
+
+            InteractiveShell.clear_instance()
     gc.freeze()  # the preloaded objects: no collection in a sandbox touches (and so copies) their pages
     me = os.getpid()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
@@ -860,8 +894,13 @@ def _reap_and_run(job: dict, sock, notes: list, cwd: str, home: str, confined: b
         )
         os.closerange(3, job["socket_fd"])
         os.closerange(job["socket_fd"] + 1, 1024)
-        state = State(job, sock)
-        state.shell = make_shell(state)
+        state = _PREPARED or State(job, sock)
+        state.job, state.sock = job, sock
+        if state.shell is None:
+            state.shell = make_shell(state)
+        with contextlib.suppress(AttributeError):  # the directory history starts here, not in the fork server
+            history = state.shell.history_manager.dir_hist
+            history[:] = [type(history[0])(os.getcwd())] if history else []
         state.hooks = _hooks(state.shell)
         state.stdout, state.stderr = sys.stdout, sys.stderr
         gc.freeze()  # the shell too: every step forks, and a collection would copy these pages

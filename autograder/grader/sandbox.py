@@ -270,8 +270,9 @@ class Zygote:
     """The grader's handle on the fork server (``harness.zygote``): sandboxes start preloaded.
 
     Saves every sandbox the ~1 s of importing NumPy, matplotlib, IPython and the
-    kit. If the server cannot be started or stops answering, ``spawn`` returns
-    None and sandboxes are started as fresh processes instead.
+    kit, and the making of its IPython shell. If the server cannot be started or
+    stops answering, ``spawn`` returns None and sandboxes are started as fresh
+    processes instead.
     """
 
     def __init__(self, workdir: Path, mpl_cache: str | None, timeout: float = 60.0):

@@ -202,8 +202,8 @@ def decode(tree, depth: int = 0, max_items: int = MAX_ARRAY_ITEMS):
 # ----------------------------------------------------------------- messages
 
 
-def dumps(message: dict) -> bytes:
-    """A message (a dict of JSON-ready values) as bytes."""
+def dumps(message) -> bytes:
+    """A message (a dict of JSON-ready values), or any JSON-ready value, as compact bytes."""
     return json.dumps(message, separators=(",", ":")).encode("utf-8")
 
 
