@@ -12,11 +12,11 @@ a process is killed at a moment the task announces through a Dask Event.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -26,7 +26,8 @@ import pytest
 
 from autograder.grader.batch import GradingError, Options, grade_course
 from autograder.grader.cluster import ClusterBatch, pack_files
-from autograder.grader.sandbox import REPO_ROOT
+from autograder.grader.gradebook import read_status
+from autograder.grader.sandbox import REPO_ROOT, Limits
 from autograder.grader.worker import FaultInjection, kit_digest, unpack_files
 from autograder.hidden_checks import CHECKS
 from autograder.reference import ASSIGNMENT
@@ -34,10 +35,10 @@ from tests import corpus
 
 SAMPLES = Path(__file__).parent / "submissions"
 BIN = Path(sys.executable).parent
-#: Samples: full marks, and one function wrong.
-SAMPLE_NAMES = ("correct", "l2_grad_wrong_sign")
-#: Corpus entries: a crash inside a graded function (on the worker), a file that is not JSON (never sent).
-CORPUS_NAMES = ("os_exit_in_dropout_forward", "not_json")
+#: Every sample submission: full marks, each catalogued mistake, an unanswered release.
+SAMPLE_NAMES = tuple(sorted(p.name for p in SAMPLES.iterdir()))
+#: The corpus's limits: an infinite loop costs 6 s per hidden test, not 10 (three tests of the cost hang).
+LIMITS = Limits(cell_timeout=12, check_timeout=6, startup_timeout=90)
 #: Far above any step of these runs; only a broken cluster waits this long.
 PATIENCE = 240
 
@@ -142,7 +143,7 @@ def scheduler():
 
 def _grades(root: Path) -> dict:
     """Per student: status, score per function, each hidden test's verdict, reason (the status file)."""
-    entries = json.loads((root / ".grading" / "status.json").read_text())["students"]
+    entries = read_status(root)
     return {
         student: (e["status"], e["scores"], e["checks"], e["reason"])
         for student, e in entries.items()
@@ -217,17 +218,50 @@ def test_both_command_lines_pass_the_cluster_through(monkeypatch, tmp_path):
 # ------------------------------------------------------------------ same grades everywhere
 
 
-def test_local_localcluster_and_tcp_scheduler_give_identical_grades(template, tmp_path, scheduler):
+@pytest.fixture(scope="module")
+def everywhere(template, tmp_path_factory, scheduler) -> dict:
+    """Every sample and every corpus entry, graded here (JOBS=2), on a LocalCluster and on ``scheduler``.
+
+    Per set-up: the status file's grades and the gradebook's scores. The corpus's
+    network entries get a port that listens on the host for the whole run.
+    """
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
     grades = {}
-    for where, cluster in (("local", None), ("localcluster", "local:1"), ("tcp", scheduler)):
-        root = _course(template, tmp_path / where, SAMPLE_NAMES, CORPUS_NAMES)
-        results = grade_course(root, _quiet(jobs=2, cluster=cluster))
-        assert sorted(r.student for r in results) == sorted(SAMPLE_NAMES + CORPUS_NAMES)
-        grades[where] = (_grades(root), _once_each(root))
-    assert grades["localcluster"] == grades["local"]
-    assert grades["tcp"] == grades["local"]
-    status = grades["local"][0]
+    try:
+        for where, cluster in (("local", None), ("localcluster", "local:2"), ("tcp", scheduler)):
+            root = _course(template, tmp_path_factory.mktemp(where), SAMPLE_NAMES)
+            ctx = corpus.Context(corpus.release_notebook(root), root, REPO_ROOT, server.getsockname()[1])
+            for entry in corpus.entries(ctx):
+                corpus.write_submission(entry, ctx)
+            results = grade_course(root, _quiet(jobs=2, cluster=cluster, limits=LIMITS))
+            grades[where] = ({r.student: r for r in results}, _grades(root), _once_each(root))
+    finally:
+        server.close()
+    return grades
+
+
+def test_points_mode_gives_every_corpus_entry_its_expected_scores(everywhere):
+    """The corpus's expected scores are the full mode's (tests/test_grader_corpus.py checks those)."""
+    results = everywhere["local"][0]
+    entries = corpus.entries(corpus.Context({}, Path(), Path(), port=1))
+    assert {e.name: results[e.name].scores for e in entries} == {e.name: e.scores for e in entries}
+
+
+def test_local_localcluster_and_tcp_scheduler_give_identical_grades(everywhere):
+    local = everywhere["local"]
+    names = sorted(
+        [*SAMPLE_NAMES, *(e.name for e in corpus.entries(corpus.Context({}, Path(), Path(), port=1)))]
+    )
+    assert sorted(local[0]) == names
+    for where in ("localcluster", "tcp"):
+        assert sorted(everywhere[where][0]) == names
+        assert everywhere[where][1] == local[1], where  # status, scores, each test's verdict, reason
+        assert everywhere[where][2] == local[2], where  # the gradebook: one submission each, same scores
+    status = local[1]
     assert status["correct"][1] == dict.fromkeys(status["correct"][1], 10.0)
+    assert sum(status["l2_grad_wrong_sign"][1].values()) == 30.0
     assert status["os_exit_in_dropout_forward"][0] == "faults"
     assert "exited with status 1" in status["os_exit_in_dropout_forward"][3]
     assert status["not_json"][0] == "invalid"
@@ -285,7 +319,7 @@ def test_a_rerun_after_the_client_was_killed_skips_what_was_graded(template, tmp
         env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])), capture_output=True, timeout=PATIENCE,
     )  # fmt: skip
     assert client.returncode == -signal.SIGKILL, client.stderr.decode()[-2000:]
-    before = json.loads((root / ".grading" / "status.json").read_text())["students"]
+    before = read_status(root)
     first = [s for s, e in before.items() if e["status"] == "ok"]
     assert len(first) == 1
     assert [s for s, e in before.items() if e["status"] == "grading"] == sorted({"a", "b"} - {*first})
@@ -316,7 +350,7 @@ def test_a_worker_with_another_kit_stops_the_batch_naming_the_fix(template, tmp_
     batch.kit = "0" * 64  # what the workers would see from a client on another commit
     with pytest.raises(GradingError, match=r"runs another version of the kit .*make install"):
         batch.run()
-    status = json.loads((root / ".grading" / "status.json").read_text())["students"]
+    status = read_status(root)
     assert status["someone"]["status"] == "grading"  # nothing recorded: the next run grades it
 
 
