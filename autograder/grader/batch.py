@@ -208,21 +208,26 @@ class Batch:
     def _grade_all(self, submissions: list[Submission], workdir: Path, mpl_cache, zygote: Zygote) -> None:
         pending = deque(_Job(s) for s in submissions)
         running: list[_Job] = []
+        finishing: deque[_Job] = deque()  # sandboxes done, grades not yet written
         selector = selectors.DefaultSelector()
         progress = Progress(len(submissions), self.stream, self.options.tty, MAX_SCORE, self.banner)
         previous = signal.getsignal(signal.SIGTERM)
         with contextlib.suppress(ValueError):  # not the main thread: SIGTERM keeps its handler
             signal.signal(signal.SIGTERM, _interrupt)
+
+        def fill() -> None:
+            while pending and len(running) < max(1, self.options.jobs):
+                job = pending.popleft()
+                if self._skip_unchanged(job) or not self._launch(job, workdir, mpl_cache, zygote):
+                    progress.finished(self.results[-1])
+                    continue
+                selector.register(job.sandbox.sock, selectors.EVENT_READ, job)
+                running.append(job)
+                progress.started(job.submission.student)
+
         try:
             while pending or running:
-                while pending and len(running) < max(1, self.options.jobs):
-                    job = pending.popleft()
-                    if self._skip_unchanged(job) or not self._launch(job, workdir, mpl_cache, zygote):
-                        progress.finished(self.results[-1])
-                        continue
-                    selector.register(job.sandbox.sock, selectors.EVENT_READ, job)
-                    running.append(job)
-                    progress.started(job.submission.student)
+                fill()
                 if not running:
                     continue
                 now = time.monotonic()
@@ -235,13 +240,19 @@ class Batch:
                     if job.sandbox.done:
                         selector.unregister(job.sandbox.sock)
                         running.remove(job)
-                        self._finish(job)
-                        progress.finished(self.results[-1])
+                        finishing.append(job)
+                fill()  # the next sandboxes start before these results are judged and written
+                while finishing:
+                    self._finish(finishing[0])
+                    finishing.popleft()
+                    progress.finished(self.results[-1])
         except KeyboardInterrupt:
             self.interrupted = True
-            for job in running:
+            recorded = {result.student for result in self.results}
+            for job in [*running, *finishing]:
                 job.sandbox.cleanup()
-                self._record_interrupted(job)
+                if job.submission.student not in recorded:
+                    self._record_interrupted(job)
             for job in pending:
                 self.results.append(
                     Result(
