@@ -29,7 +29,9 @@ the process holding the state from before the step:
   *caller*, which serves the groups of consecutive tests one at a time, each
   with its own deadline; an infinite loop or a crash costs that group's calls
   only, and a new caller takes the next group. A fork of this process costs
-  tens of milliseconds, more than most calls.
+  tens of milliseconds, more than most calls, so a caller also outlives its run
+  of tests while only definition cells come next: it runs them too, and serves
+  the following run.
 
 Messages go to the grader over one ``SOCK_SEQPACKET`` socket (see ``wire``).
 """
@@ -284,6 +286,7 @@ class State:
         self.recorder = None
         self.shell = None
         self.hooks = None  # the shell's hooks as the harness set them up (see _hooks)
+        self.caller = None  # the process serving hidden tests, while one is alive (see _Caller)
         self.stdout, self.stderr = sys.stdout, sys.stderr
 
 
@@ -430,6 +433,25 @@ def _groups(calls: list) -> list[list[int]]:
     return list(groups.values())
 
 
+#: The global generators' seed in every sandbox (see ``_seed_generators``).
+SEED = 0
+
+
+def _seed_generators() -> None:
+    """Seed NumPy's and ``random``'s global generators: unseeded draws are the same in every run.
+
+    They were seeded from the OS at import, once per fork server: a submission whose
+    code draws without a seed got other numbers, and so other hints, on each run and
+    on each Dask worker. Seeded here, a submission gets the same feedback everywhere.
+    """
+    import random
+
+    import numpy
+
+    numpy.random.seed(SEED)
+    random.seed(SEED)
+
+
 def _generators():
     """A function that puts NumPy's and ``random``'s global generators back to their state now."""
     import random
@@ -481,42 +503,63 @@ class _Caller:
     """A forked process performing groups of calls one at a time, when told to (see ``_run_checks``).
 
     It starts from the checkpoint's state and, before each group, puts the global random
-    generators back to that state, so a group sees what a process of its own would.
+    generators back to that state, so a group sees what a process of its own would. It
+    outlives a run of tests: a definitions-only cell after it is run here too (``mirror``),
+    so the next run's groups see its functions without the cost of a new fork.
     """
 
-    def __init__(self, state, work: list[tuple[int, list[int]]]):
+    _COMMAND = 9  # bytes: b"g" (a group) or b"c" (a cell), the step, the group's number
+
+    def __init__(self, state):
         go_r, self.go = _pipe()
         self.results, records = _pipe()
         self.pid = _fork()
         if self.pid == 0:  # never returns: an exception must not let it carry on as a checkpoint
             try:
                 _close(self.go), _close(self.results)
-                self._serve(state, work, go_r, records)
+                self._serve(state, go_r, records)
             except BaseException:
                 _exit(1)
             _exit(0)
         _close(go_r), _close(records)
 
-    @staticmethod
-    def _serve(state, work: list[tuple[int, list[int]]], go: int, records: int) -> None:
+    @classmethod
+    def _serve(cls, state, go: int, records: int) -> None:
         restore, steps = _generators(), state.job["steps"]
-        for k, indices in work:
-            if _read(go, 1) != b"g":
-                return
+        while True:
+            command = _read(go, cls._COMMAND)
+            if len(command) != cls._COMMAND:
+                return  # the checkpoint closed the pipe: done
+            k, number = int.from_bytes(command[1:5], "big"), int.from_bytes(command[5:], "big")
+            if command[:1] == b"c":
+                _silence(state)
+                state.shell.run_cell(steps[k]["source"], store_history=True)
+                continue
             restore()
-            data = _run_check(state, k, steps[k], indices)
+            data = _run_check(state, k, steps[k], _groups(steps[k]["calls"])[number])
             view = memoryview(len(data).to_bytes(8, "big") + data)
             while view:
                 view = view[_write(records, view) :]
 
-    def perform(self, indices: list[int], timeout: float) -> dict[int, bytes]:
-        """The output texts of the next group; its faults if the process crashes, hangs or sends garbage.
+    def _command(self, op: bytes, k: int, number: int = 0) -> None:
+        _write(self.go, op + k.to_bytes(4, "big") + number.to_bytes(4, "big"))
+
+    def mirror(self, k: int) -> None:
+        """Run cell ``k`` (definitions only, run by the checkpoint) here too, before the next group."""
+        try:
+            self._command(b"c", k)
+        except OSError:  # gone: the next group starts a new process
+            self.end()
+
+    def perform(self, k: int, number: int, indices: list[int], timeout: float) -> dict[int, bytes]:
+        """The output texts of group ``number`` of test ``k`` (calls ``indices``); its faults if the
+        process crashes, hangs or sends garbage.
 
         After a fault the process is gone (``alive`` is False): the next group needs a new one.
         """
         deadline = _monotonic() + timeout
         try:
-            _write(self.go, b"g")
+            self._command(b"g", k, number)
             record = _read_record(self.results, deadline)
             if record is not None:
                 return _split_record(record, indices)
@@ -569,36 +612,36 @@ def _run_checks(state, first: int) -> int:
     here: the checkpoint keeps its state. One process serves the groups in turn (a fork
     costs more than most calls), each group with its own time budget; when a group
     crashes, hangs or sends garbage, it alone gets the fault and a new process goes on.
+    The process stays for the next run of tests while only definitions come between.
     """
     steps, timeout = state.job["steps"], state.job["limits"]["check_timeout"]
-    run = []
-    while first + len(run) < len(steps) and steps[first + len(run)]["kind"] == "check":
-        run.append(first + len(run))
-    work = [(k, indices) for k in run for indices in _groups(steps[k]["calls"])]
-    caller = None
-    try:
-        for k in run:
-            if k != first:
-                wire.send(state.sock, {"t": "step", "k": k})
-            try:
-                _silence(state)
-                calls, outputs = steps[k]["calls"], {}
-                for indices in _groups(calls):
-                    if caller is None or not caller.alive:
-                        caller = _Caller(state, work[work.index((k, indices)) :])
-                    outputs.update(caller.perform(indices, timeout))
-                ordered = b",".join(outputs.get(i, b"null") for i in range(len(calls)))
-                head = wire.dumps({"t": "check", "k": k, "id": steps[k]["id"]})
-                wire.send(state.sock, head[:-1] + b',"outputs":[' + ordered + b"]}")
-            except BaseException as exc:
-                with contextlib.suppress(BaseException):
-                    wire.send(state.sock, {"t": "fault", "k": k, "how": f"harness error {exc!r}"[:300]})
-                if caller is not None and caller.alive:
-                    caller.end()
-    finally:
-        if caller is not None and caller.alive:
-            caller.end()
-    return run[-1] + 1
+    k = first
+    while k < len(steps) and steps[k]["kind"] == "check":
+        if k != first:
+            wire.send(state.sock, {"t": "step", "k": k})
+        try:
+            _silence(state)
+            calls, outputs = steps[k]["calls"], {}
+            for number, indices in enumerate(_groups(calls)):
+                if state.caller is None or not state.caller.alive:
+                    state.caller = _Caller(state)
+                outputs.update(state.caller.perform(k, number, indices, timeout))
+            ordered = b",".join(outputs.get(i, b"null") for i in range(len(calls)))
+            head = wire.dumps({"t": "check", "k": k, "id": steps[k]["id"]})
+            wire.send(state.sock, head[:-1] + b',"outputs":[' + ordered + b"]}")
+        except BaseException as exc:
+            with contextlib.suppress(BaseException):
+                wire.send(state.sock, {"t": "fault", "k": k, "how": f"harness error {exc!r}"[:300]})
+            _end_caller(state)
+        k += 1
+    return k
+
+
+def _end_caller(state) -> None:
+    """Stop the process serving hidden tests, if any (before a fork or the end: nothing inherits it)."""
+    if state.caller is not None and state.caller.alive:
+        state.caller.end()
+    state.caller = None
 
 
 def run_steps(state) -> None:
@@ -614,8 +657,11 @@ def run_steps(state) -> None:
             continue
         if step.get("inert") and _hooks(state.shell) == state.hooks:  # only binds names: no runner needed
             _run_cell(state, k, step["source"])
+            if state.caller is not None and state.caller.alive:
+                state.caller.mirror(k)
             k += 1
             continue
+        _end_caller(state)
         read_end, write_end = _pipe()
         pid = _fork()
         if pid == 0:  # the runner
@@ -641,6 +687,7 @@ def run_steps(state) -> None:
         else:
             wire.send(state.sock, {"t": "fault", "k": k, "how": _describe(status)})
         k += 1
+    _end_caller(state)
     wire.send(state.sock, {"t": "end"})
     _exit(0)
 
@@ -703,8 +750,10 @@ def zygote(control_fd: int, parent_pid: int, preload: list[str]) -> None:
 
     Requests arrive on a SOCK_SEQPACKET socket: the job path, with the sandbox's
     socket and log file as passed descriptors. The reply is the child's pid and
-    a pidfd for it, so the grader can kill it without pid-reuse races. Runs no
-    submission code itself; dies with the grader.
+    a pidfd for it, so the grader can kill it without pid-reuse races. The child
+    is forked ahead, while the grader is busy elsewhere (``_spare``): a request
+    hands it its job and is answered at once. Runs no submission code itself;
+    dies with the grader.
     """
     sys.dont_write_bytecode = True
     confine.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -722,9 +771,9 @@ def zygote(control_fd: int, parent_pid: int, preload: list[str]) -> None:
 
             InteractiveShell.clear_instance()
     gc.freeze()  # the preloaded objects: no collection in a sandbox touches (and so copies) their pages
-    me = os.getpid()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     control = socket.socket(fileno=control_fd)
+    spare = _spare(control)
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(control, 4096, 2)
@@ -732,23 +781,50 @@ def zygote(control_fd: int, parent_pid: int, preload: list[str]) -> None:
             continue
         if not message or len(fds) != 2:
             _exit(0)  # the grader is done (or confused): so is the fork server
-        sock_fd, log_fd = fds
-        pid = _fork()
-        if pid == 0:
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            control.close()
-            os.setsid()
-            os.dup2(log_fd, 1)
-            os.dup2(log_fd, 2)
-            _close(log_fd)
+        for _attempt in range(2):  # a spare that died waiting is replaced once
+            pid, handoff = spare
             try:
-                main(message.decode("utf-8"), socket_fd=sock_fd, parent_pid=me)
-            finally:
-                _exit(5)
-        pidfd = os.pidfd_open(pid)
-        socket.send_fds(control, [str(pid).encode()], [pidfd])
-        for fd in (pidfd, sock_fd, log_fd):
+                pidfd = os.pidfd_open(pid)
+                break
+            except OSError:
+                handoff.close()
+                spare = _spare(control)
+        else:
+            _exit(6)  # cannot start sandboxes: the grader falls back to fresh processes
+        socket.send_fds(control, [str(pid).encode()], [pidfd])  # the grader first: it waits for this
+        with contextlib.suppress(OSError):  # it died since: the grader sees its socket close
+            socket.send_fds(handoff, [message], fds)
+        handoff.close()
+        for fd in (pidfd, *fds):
             _close(fd)
+        spare = _spare(control)
+
+
+def _spare(control: socket.socket) -> tuple[int, socket.socket]:
+    """Fork the next S0, waiting for its job; (pid, the socket that hands the job over)."""
+    zygote_pid = os.getpid()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = _fork()
+    if pid:
+        theirs.close()
+        return pid, ours
+    try:
+        confine.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        control.close()
+        ours.close()
+        os.setsid()
+        message, fds, _, _ = socket.recv_fds(theirs, 4096, 2)
+        theirs.close()
+        if not message or len(fds) != 2:
+            _exit(0)  # the fork server ended before giving this one a job
+        sock_fd, log_fd = fds
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        _close(log_fd)
+        main(message.decode("utf-8"), socket_fd=sock_fd, parent_pid=zygote_pid)
+    finally:
+        _exit(5)
 
 
 def main(job_path: str, socket_fd: int | None = None, parent_pid: int | None = None) -> None:
@@ -903,6 +979,7 @@ def _reap_and_run(job: dict, sock, notes: list, cwd: str, home: str, confined: b
             history[:] = [type(history[0])(os.getcwd())] if history else []
         state.hooks = _hooks(state.shell)
         state.stdout, state.stderr = sys.stdout, sys.stderr
+        _seed_generators()
         gc.freeze()  # the shell too: every step forks, and a collection would copy these pages
         wire.send(sock, {"t": "hello", "isolation": isolation, "notes": notes})
     except Exception as exc:
