@@ -2,8 +2,9 @@
 
 The grader starts a fork server (``zygote``) per batch, which imports NumPy,
 matplotlib, IPython and the kit and makes the IPython shell once, then forks
-one S0 per submission (or the grader starts S0 as a fresh ``python -I``). This module must stay importable
-without the rest of the ``autograder`` package: it never sees the hidden
+one S0 per submission (or the grader starts S0 as a fresh ``python -I``).
+This module must stay importable without the rest of the ``autograder``
+package: it never sees the hidden
 checks, the reference solutions or the gradebook, only the job (cells to run,
 call inputs as plain data) and the submission's files. Process tree (the
 namespace steps are explained in ``confine``)::
