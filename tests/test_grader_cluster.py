@@ -250,14 +250,22 @@ def test_points_mode_gives_every_corpus_entry_its_expected_scores(everywhere):
 
 
 def test_local_localcluster_and_tcp_scheduler_give_identical_grades(everywhere):
+    entries = corpus.entries(corpus.Context({}, Path(), Path(), port=1))
+    names = sorted([*SAMPLE_NAMES, *(e.name for e in entries)])
+    # An entry that races its own sandbox's end has two right statuses (tests/corpus); its scores are one.
+    racing = {e.name for e in entries if isinstance(e.status, tuple)}
+
+    def grades(where: str) -> dict:
+        return {
+            s: (("either", g[1], g[2], "either") if s in racing else g)
+            for s, g in everywhere[where][1].items()
+        }
+
     local = everywhere["local"]
-    names = sorted(
-        [*SAMPLE_NAMES, *(e.name for e in corpus.entries(corpus.Context({}, Path(), Path(), port=1)))]
-    )
     assert sorted(local[0]) == names
     for where in ("localcluster", "tcp"):
         assert sorted(everywhere[where][0]) == names
-        assert everywhere[where][1] == local[1], where  # status, scores, each test's verdict, reason
+        assert grades(where) == grades("local"), where  # status, scores, each test's verdict, reason
         assert everywhere[where][2] == local[2], where  # the gradebook: one submission each, same scores
     status = local[1]
     assert status["correct"][1] == dict.fromkeys(status["correct"][1], 10.0)
