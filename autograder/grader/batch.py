@@ -253,15 +253,7 @@ class Batch:
                 job.sandbox.cleanup()
                 if job.submission.student not in recorded:
                     self._record_interrupted(job)
-            for job in pending:
-                self.results.append(
-                    Result(
-                        job.submission.student,
-                        "interrupted",
-                        self._zeros(),
-                        reason="not graded: the batch was interrupted",
-                    )
-                )
+            self._record_not_started(pending)
         finally:
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGTERM, previous)
@@ -489,6 +481,12 @@ class Batch:
         self.results.append(
             Result(student, "error", self._zeros(), reason=reason, seconds=time.monotonic() - job.started)
         )
+
+    def _record_not_started(self, pending) -> None:
+        """Results for the submissions an interrupted batch never started (nothing written for them)."""
+        for job in pending:
+            reason = "not graded: the batch was interrupted"
+            self.results.append(Result(job.submission.student, "interrupted", self._zeros(), reason=reason))
 
     def _record_interrupted(self, job: _Job) -> None:
         student = job.submission.student

@@ -43,7 +43,6 @@ from .batch import (
     Batch,
     GradingError,
     Options,
-    Result,
     _interrupt,
     _Job,
 )
@@ -188,13 +187,7 @@ class ClusterBatch(Batch):
                 future.cancel()
                 self._record_interrupted(job)
             in_flight.clear()
-            for job in pending:
-                self.results.append(
-                    Result(
-                        job.submission.student, "interrupted", self._zeros(),
-                        reason="not graded: the batch was interrupted",
-                    )
-                )  # fmt: skip
+            self._record_not_started(pending)
         finally:
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGTERM, previous)
