@@ -319,7 +319,7 @@ def main(argv=None) -> int:
                 jobs=args.jobs,
                 gradebook=args.gradebook,
                 mode=args.mode,
-                **({"cluster": args.cluster} if args.cluster else {}),
+                cluster=args.cluster,
             )
         )
     elif args.command == "feedback":

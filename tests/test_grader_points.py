@@ -183,7 +183,7 @@ def test_both_command_lines_pass_the_mode_through(monkeypatch, tmp_path):
     seen = {}
     monkeypatch.setattr(tools, "grade_submissions", lambda root, **kw: seen.update(kw) or [])
     assert tools.main(["autograde", "--course-root", str(tmp_path), "--mode", "points"]) == 0
-    assert seen == {"jobs": 2, "gradebook": None, "mode": "points"}
+    assert seen == {"jobs": 2, "gradebook": None, "mode": "points", "cluster": None}
     with pytest.raises(SystemExit):
         parser().parse_args(["--mode", "fast"])
 
