@@ -71,11 +71,7 @@ def _activation_problem(layer: int, A, Z, D, keep_prob) -> str:
     if close(A, r * D / keep_prob):
         return ""
     with np.errstate(divide="ignore", invalid="ignore"):  # keep_prob = 1 makes 1 - keep_prob zero
-        return _named_activation_mistake(layer, A, Z, D, r, keep_prob)
-
-
-def _named_activation_mistake(layer: int, A, Z, D, r, keep_prob) -> str:
-    """Which known mistake A matches (``r`` is relu(Z)), or a sentence that says it matches none."""
+        over_the_drop_rate = r * D / (1 - keep_prob)
     candidates = (
         (r * D, f"A{layer} is masked but not divided by keep_prob: inverted dropout scales the kept units "
                 f"up, A{layer} = A{layer} / keep_prob, so that their expected value stays the same."),
@@ -88,7 +84,7 @@ def _named_activation_mistake(layer: int, A, Z, D, r, keep_prob) -> str:
         (r * (1 - D) / keep_prob, f"A{layer} keeps the units that D{layer} drops: multiply by D{layer}, "
                                   "not by its opposite."),
         (r * D / keep_prob**2, f"A{layer} is divided by keep_prob twice: once is enough."),
-        (r * D / (1 - keep_prob), f"A{layer} is divided by 1 - keep_prob: divide by keep_prob."),
+        (over_the_drop_rate, f"A{layer} is divided by 1 - keep_prob: divide by keep_prob."),
         (Z * D / keep_prob, f"A{layer} has no ReLU: A{layer} = relu(Z{layer}) comes before the mask."),
         (Z, f"A{layer} is Z{layer}: the ReLU and the dropout of layer {layer} are both missing."),
     )  # fmt: skip
