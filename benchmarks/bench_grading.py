@@ -202,39 +202,38 @@ def per_correct(root: Path, mode: str, students: list[str], expected: dict, runs
     return statistics.median(walls), (statistics.median(cpus) if cpus else None), walls
 
 
-def steady_state(root: Path, students: list[str], expected: dict, runs: int, meter: CpuMeter) -> dict:
+def steady_state(root: Path, students: list[str], runs: int, meter: CpuMeter) -> dict:
     """Points mode once a batch is running: what each further correct submission costs, start-up excluded.
 
     A batch pays once for its fork server's imports and the gradebook (about 1.5 s),
     which a batch of 24 spreads as some 60 ms per submission and a class of 10,000 as
-    none. Grading the correct submissions, then them and as many copies, gives
-    ``(T(2n) - T(n)) / n`` per submission, and ``T(n) - n`` times that for the start-up
-    (medians of ``runs`` runs each, taking turns).
+    none. ``students`` (correct ones, n of them) are graded alone, then with as many
+    copies, taking turns ``runs`` times: ``(T(2n) - T(n)) / n`` is the cost per
+    submission, and what ``T(n)`` spends beyond n of those is the start-up (medians).
     """
     submitted = root / "submitted"
-    copies = [f"again_{s}" for s in students]
-    for student, copy in zip(students, copies, strict=True):
+    everyone = [*students, *(f"again_{s}" for s in students)]
+    for student, copy in zip(students, everyone[len(students) :], strict=True):
         shutil.copytree(submitted / student, submitted / copy)
-    both = {s: 40.0 for s in [*students, *copies]}
-    small, large, small_cpu, large_cpu = [], [], [], []
+    full_marks = dict.fromkeys(everyone, 40.0)
+    walls: dict[int, list[float]] = {len(students): [], len(everyone): []}
+    cpus: dict[int, list[float]] = {len(students): [], len(everyone): []}
     try:
-        sizes = ((students, small, small_cpu), ([*students, *copies], large, large_cpu))
         for _ in range(runs):
-            for group, walls, cpus in sizes:
-                before = meter.seconds()
-                wall, results = grade(root, 2, "points", group)
-                check(results, {s: both[s] for s in group})
-                walls.append(wall)
-                if before is not None:
-                    cpus.append(meter.seconds() - before)
+            for group in (students, everyone):
+                wall, cpu, _ = per_correct(root, "points", group, full_marks, 1, meter)
+                walls[len(group)].append(wall * len(group))
+                if cpu is not None:
+                    cpus[len(group)].append(cpu * len(group))
     finally:
-        for copy in copies:
+        for copy in everyone[len(students) :]:
             shutil.rmtree(submitted / copy, ignore_errors=True)
     n = len(students)
-    per = (statistics.median(large) - statistics.median(small)) / n
-    cpu = (statistics.median(large_cpu) - statistics.median(small_cpu)) / n if small_cpu else None
-    return {"per_submission": per, "cpu_per_submission": cpu, "startup": statistics.median(small) - n * per,
-            "small_walls": small, "large_walls": large, "n": n}  # fmt: skip
+    small, large = statistics.median(walls[n]), statistics.median(walls[2 * n])
+    per = (large - small) / n
+    cpu = (statistics.median(cpus[2 * n]) - statistics.median(cpus[n])) / n if cpus[n] else None
+    return {"per_submission": per, "cpu_per_submission": cpu, "startup": small - n * per,
+            "small_walls": walls[n], "large_walls": walls[2 * n], "n": n}  # fmt: skip
 
 
 def _cpu(value: float | None) -> str:
@@ -303,7 +302,7 @@ def main(argv=None) -> None:
             "runs": args.runs, "load_average_start": load, "cpus": os.cpu_count(),
             "python": platform.python_version(), "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }  # fmt: skip
-        steady = steady_state(root, correct_students, expected, max(args.runs, 5), meter)
+        steady = steady_state(root, correct_students, max(args.runs, 5), meter)
         record["points_steady_state"] = steady
         print(f"  {'points, running':<16} {steady['per_submission']:>18.3f} s "
               f"{_cpu(steady['cpu_per_submission']):>19} "
